@@ -1,0 +1,131 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * The distribution zip as a user gets it: unzipped into a temporary folder and driven through bin/kimserver.
+ */
+public class DistributionIT {
+    private Path home;
+
+    record Result(int exitCode, String output) {
+    }
+
+    @Before
+    public void unzip() throws Exception {
+        Path dir = Files.createTempDirectory("kimserver-dist");
+        Result unzip = exec(dir, List.of("unzip", "-q", System.getProperty("kimserver.zip")));
+        assertEquals(unzip.output(), 0, unzip.exitCode());
+        try (var entries = Files.list(dir)) {
+            home = entries.findFirst().orElseThrow();
+        }
+    }
+
+    @After
+    public void stopIfRunning() throws Exception {
+        if (home != null) {
+            kimserver("stop");
+        }
+    }
+
+    private Result kimserver(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kimserver").toString()));
+        command.addAll(List.of(args));
+        return exec(home, command);
+    }
+
+    private static Result exec(Path dir, List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        // The scripts find a JDK 21+ themselves; hand them the one running this test.
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        p.getOutputStream().close();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(command + " did not finish in 120 s");
+        }
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    private String log() throws IOException {
+        return Files.readString(home.resolve("log/kimserver.log"));
+    }
+
+    @Test
+    public void startStatusConsoleAndStop() throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        assertTrue(start.output(), start.output().contains("kimserver started (pid "));
+
+        Result status = kimserver("status");
+        assertEquals(status.output(), 0, status.exitCode());
+        assertTrue(status.output(), status.output().contains("kimserver is running"));
+
+        Result again = kimserver("start");
+        assertEquals(again.output(), 1, again.exitCode());
+        assertTrue(again.output(), again.output().contains("already running"));
+
+        Result info = kimserver("console", "kim:info");
+        assertEquals(info.output(), 0, info.exitCode());
+        assertTrue(info.output(), info.output().contains("kim-gate (node type gate, 1 worker)"));
+        assertTrue(info.output(), info.output().contains("problems    none"));
+
+        Result unknown = kimserver("console", "kim:nonsense");
+        assertEquals(unknown.output(), 1, unknown.exitCode());
+
+        // A live edit of the log level is applied and logged in the original's line layout.
+        Path config = home.resolve("etc/kimserver.json");
+        String pid = Files.readString(home.resolve("data/kimserver.pid")).trim();
+        Files.writeString(config, Files.readString(config).replace("\"log_level\": \"info\"", "\"log_level\": \"debug\""));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!log().contains("[DBUG][M0][" + pid + "]") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(log(), log().contains("[DBUG][M0][" + pid + "]"));
+        assertTrue(log(), log().lines().anyMatch(l -> l.matches(
+                "\\[INFO\\]\\[M0\\]\\[" + pid + "\\]\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\]"
+                        + "\\[org\\.kimserver\\.config\\] .* - applying the configuration from .*")));
+
+        Result stop = kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertTrue(stop.output(), stop.output().contains("kimserver stopped"));
+        assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));
+
+        Result stopped = kimserver("status");
+        assertEquals(stopped.output(), 3, stopped.exitCode());
+    }
+
+    @Test
+    public void aBrokenConfigStopsStartUpNamingTheKey() throws Exception {
+        Path config = home.resolve("etc/kimserver.json");
+        Files.writeString(config, Files.readString(config).replace("\"max_clients\": 20000", "\"max_clients\": \"lots\""));
+
+        Result start = kimserver("start");
+        assertEquals(start.output(), 2, start.exitCode());
+        assertTrue(start.output(), start.output().contains("key 'max_clients': expected an integer, got \"lots\""));
+        assertTrue(start.output(), start.output().contains("kimserver did not start"));
+
+        Result status = kimserver("status");
+        assertEquals(status.output(), 3, status.exitCode());
+    }
+
+    @Test
+    public void invalidJsonIsReportedWithItsPosition() throws Exception {
+        Files.writeString(home.resolve("etc/kimserver.json"), "{\n  \"node_type\": \"gate\"\n  \"max_clients\": 1\n}\n");
+        Result run = kimserver("run");
+        assertEquals(run.output(), 2, run.exitCode());
+        assertTrue(run.output(), run.output().contains("not valid JSON at line 3"));
+    }
+}
