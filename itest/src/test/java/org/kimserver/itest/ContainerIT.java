@@ -26,16 +26,19 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.itest.failing.FailingComponent;
@@ -142,7 +145,7 @@ public class ContainerIT {
         try {
             Object result = session.execute(command);
             if (result != null) {
-                out.println(session.format(result, org.apache.felix.service.command.Converter.INSPECT));
+                out.println(session.format(result, Converter.INSPECT));
             }
         } finally {
             session.close();
@@ -158,6 +161,16 @@ public class ContainerIT {
             }
             Thread.sleep(50);
         }
+    }
+
+    private void awaitInfo(String what, Predicate<String> test) throws InterruptedException {
+        await(what, () -> {
+            try {
+                return test.test(shell("kim:info"));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     private Bundle bundleNamed(String symbolicName) {
@@ -238,13 +251,7 @@ public class ContainerIT {
             Files.writeString(file, original.replace("\"log_level\": \"info\"", "\"log_level\": \"debug\"")
                     .replace(SERVER_NAME, "renamed-node"));
             await("log level DEBUG", () -> "DEBUG".equals(property("org.ops4j.pax.logging", "log4j2.rootLogger.level")));
-            await("kim:info shows the new name", () -> {
-                try {
-                    return shell("kim:info").contains("renamed-node");
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
+            awaitInfo("kim:info shows the new name", info -> info.contains("renamed-node"));
 
             Files.writeString(file, original.replace("\"max_clients\": 20000", "\"max_clients\": \"many\""));
             Thread.sleep(2500); // more than two watch periods: a broken file must change nothing
@@ -304,7 +311,7 @@ public class ContainerIT {
             await("consumer refreshed and active again", () -> stopped.contains("kim.itest.hot.consumer")
                     && bundleNamed("kim.itest.hot.consumer").getState() == Bundle.ACTIVE);
             Thread.sleep(500);
-            Set<String> others = new java.util.HashSet<>(stopped);
+            Set<String> others = new HashSet<>(stopped);
             others.removeAll(Set.of("kim.itest.hot.provider", "kim.itest.hot.consumer"));
             assertEquals("bundles restarted by the update", Set.of(), others);
         } finally {
@@ -324,15 +331,9 @@ public class ContainerIT {
                 "Import-Package", "kim.itest.nobody.exports.this"), Map.of());
         try {
             await("bundle installed", () -> bundleNamed("kim.itest.unresolvable") != null);
-            await("kim:info reports it", () -> {
-                try {
-                    String info = shell("kim:info");
-                    return info.contains("kim.itest.unresolvable 1.0.0 is INSTALLED: missing requirement")
-                            && info.contains("kim.itest.nobody.exports.this");
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
+            awaitInfo("kim:info reports it", info ->
+                    info.contains("kim.itest.unresolvable 1.0.0 is INSTALLED: missing requirement")
+                            && info.contains("kim.itest.nobody.exports.this"));
         } finally {
             Files.delete(jar);
         }
@@ -353,15 +354,9 @@ public class ContainerIT {
                         FailingComponent.class.getName().replace('.', '/') + ".class",
                         TestBundles.classBytes(FailingComponent.class)));
         try {
-            await("kim:info reports the failure", () -> {
-                try {
-                    String info = shell("kim:info");
-                    return info.contains("component kim.itest.failing (bundle kim.itest.failing): failed to activate")
-                            && info.contains("itest component refuses to start");
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
+            awaitInfo("kim:info reports the failure", info ->
+                    info.contains("component kim.itest.failing (bundle kim.itest.failing): failed to activate")
+                            && info.contains("itest component refuses to start"));
         } finally {
             Files.delete(jar);
         }
