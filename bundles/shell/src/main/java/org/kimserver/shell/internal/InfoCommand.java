@@ -101,7 +101,7 @@ public final class InfoCommand {
             healthy += Diagnostics.isHealthy(b) ? 1 : 0;
             fragments += Diagnostics.isFragment(b) ? 1 : 0;
         }
-        return total + " installed, " + healthy + " running (" + fragments + " fragments resolved)"
+        return total + " installed (" + fragments + " of them fragments), " + healthy + " running or resolved"
                 + (healthy == total ? "" : ", " + (total - healthy) + " not running");
     }
 
