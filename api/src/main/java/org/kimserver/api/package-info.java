@@ -2,7 +2,7 @@
  * The kimserver API that business modules program against. This bundle changes rarely, so that updating a
  * business bundle never refreshes the core.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.kimserver.api;
 

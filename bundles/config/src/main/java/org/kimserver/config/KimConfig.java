@@ -47,7 +47,8 @@ public final class KimConfig {
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
             "server_name", "worker_cnt", "node_type", "node_host", "node_port", "gate_host", "gate_port",
             "gate_codec", "keep_alive", "log_path", "log_level", "log_max_size_mb", "log_max_files",
-            "max_clients", "is_reuseport", "modules", "redis", "database", "zookeeper");
+            "max_clients", "max_frame_size", "close_on_unknown_cmd", "is_reuseport", "modules", "redis", "database",
+            "zookeeper");
 
     private final Map<String, Map<String, Object>> configurations;
     private final Map<String, Map<String, Map<String, Object>>> factoryConfigurations;
@@ -138,6 +139,9 @@ public final class KimConfig {
         int keepAlive = top.integer("keep_alive", 15000, 0, Integer.MAX_VALUE);
         p.put("keep.alive", keepAlive > 0 ? keepAlive : 15000);
         p.put("max.clients", top.requiredInteger("max_clients", 1, Integer.MAX_VALUE));
+        // Limits the original lacks: a frame above max_frame_size closes the connection before it is buffered.
+        p.put("max.frame.size", top.integer("max_frame_size", 1 << 20, 64, Integer.MAX_VALUE));
+        p.put("close.on.unknown.cmd", top.bool("close_on_unknown_cmd", true));
         p.put("is.reuseport", top.bool("is_reuseport", false));
         return p;
     }

@@ -61,6 +61,8 @@ public class KimConfigTest {
         assertEquals(30000, gate.get("keep.alive"));
         assertEquals(20000, gate.get("max.clients"));
         assertEquals(false, gate.get("is.reuseport"));
+        assertEquals(1 << 20, gate.get("max.frame.size"));
+        assertEquals(true, gate.get("close.on.unknown.cmd"));
 
         Map<String, Object> zk = config.configurations().get(KimConfig.ZOOKEEPER_PID);
         assertEquals(false, zk.get("is.open"));

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Gate throughput benchmark, the original's own case: kim-bench <users> x <packets> of cmd 1001 (hello) against
+# a freshly started distribution, client and server on this machine. Measures the server's CPU time from
+# /proc/<pid>/stat around the measured run (warm-up runs excluded) and prints one RESULT line per run.
+# Usage: bench/gate.sh [users=10000] [packets=100] [runs=3]   (build first: ./dev mvn -q install -DskipTests)
+# Environment: KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+users=${1:-10000} packets=${2:-100} runs=${3:-3}
+port=${KIM_BENCH_PORT:-3355}
+threads=${KIM_BENCH_THREADS:-1}
+src=$(ls -d container/target/kimserver-*/kimserver-* | head -n 1)
+work=$(mktemp -d)
+home=$work/kimserver
+cleanup() {
+    "$home/bin/kimserver" stop > /dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cp -r "$src" "$home"
+sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port/; s/\"log_level\": *\"[a-z]*\"/\"log_level\": \"info\"/" \
+    "$home/etc/kimserver.json"
+"$home/bin/kimserver" start > /dev/null
+pid=$(cat "$home/data/kimserver.pid")
+for _ in $(seq 50); do # fileinstall deploys module-test just after start
+    "$home/bin/kimserver" console kim:cmds 2>/dev/null | grep -q '^1001 ' && break
+    sleep 0.2
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz=$(getconf CLK_TCK)
+bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" 127.0.0.1 "$port" 1001 "$@"; }
+
+# Warm-up: let the JIT compile the server's request path before anything is measured.
+bench 1000 100 > /dev/null
+bench 2000 100 > /dev/null
+
+echo "gate benchmark: $users users x $packets packets, $(nproc) cores, $(uname -r), server pid $pid" \
+    "($("$home/bin/kimserver" console kim:stats | sed -n 's/^gate *//p'))"
+for i in $(seq "$runs"); do
+    before=$(cpu_ticks)
+    out=$(bench "$users" "$packets") || { echo "$out"; exit 1; }
+    after=$(cpu_ticks)
+    result=$(grep '^RESULT' <<< "$out")
+    requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<< "$result")
+    rate=$(sed 's/.* rate=\([0-9]*\).*/\1/' <<< "$result")
+    p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<< "$result")
+    cpu=$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
+    per=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.2f", t / hz / n * 1e6}')
+    echo "RESULT run=$i requests=$requests rate=$rate server_cpu_s=$cpu server_cpu_us_per_request=$per p99_us=$p99"
+done

@@ -1,0 +1,207 @@
+package org.kimserver.gate.internal;
+
+import java.lang.reflect.Array;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.kimserver.api.CommandHandler;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the {@link CommandHandler} services (whiteboard) and answers which one serves a command. Lookups read an
+ * immutable snapshot, rebuilt whenever a handler comes, goes or changes its properties.
+ */
+@Component(service = HandlerRegistry.class)
+public final class HandlerRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(HandlerRegistry.class);
+    /** How long an unregistering handler's calls in progress may take before its removal goes on without them. */
+    private static final long DRAIN_SECONDS = 30;
+
+    /** The handler chosen for one command, the ones it shadows, and the command's call count. */
+    record Route(int cmd, HandlerEntry handler, List<HandlerEntry> shadowed, LongAdder calls) {
+    }
+
+    /** Commands sorted for binary search; {@code any} serves the rest. */
+    private record Routes(int[] cmds, Route[] routes, Route any) {
+        Route find(int cmd) {
+            int i = Arrays.binarySearch(cmds, cmd);
+            return i >= 0 ? routes[i] : any;
+        }
+    }
+
+    private static final int ANY = -1; // key of the catch-all's count; never a parsed command (those are >= 0)
+
+    private final List<HandlerEntry> entries = new ArrayList<>();
+    /** Call counts by command, kept across handler changes. */
+    private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
+    private volatile Routes routes = new Routes(new int[0], new Route[0], null);
+
+    @Reference(name = "handlers", service = CommandHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, bind = "bind", unbind = "unbind", updated = "updated")
+    private void bind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+        synchronized (entries) {
+            entries.add(new HandlerEntry(handler, reference));
+            rebuild();
+        }
+        LOG.info("handler added: {} for cmd {}", handler.getClass().getName(), reference.getProperty(CommandHandler.CMD));
+    }
+
+    private void updated(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+        synchronized (entries) {
+            entries.removeIf(e -> e.reference.equals(reference));
+            entries.add(new HandlerEntry(handler, reference));
+            rebuild();
+        }
+    }
+
+    /** Called while the service unregisters: after this returns, the handler is not called again. */
+    private void unbind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+        HandlerEntry removed = null;
+        synchronized (entries) {
+            for (HandlerEntry e : entries) {
+                if (e.reference.equals(reference)) {
+                    removed = e;
+                }
+            }
+            entries.remove(removed);
+            rebuild();
+        }
+        if (removed == null) {
+            return;
+        }
+        try {
+            if (!removed.removeAndAwait(DRAIN_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("handler removed with {} calls still running after {} s: {}", removed.inFlight(),
+                        DRAIN_SECONDS, removed.describe());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("handler removed: {}", removed.describe());
+    }
+
+    /** The route for a command: its own handler, else the catch-all, else {@code null}. */
+    Route find(int cmd) {
+        return routes.find(cmd);
+    }
+
+    /** Every route, catch-all last, for {@code kim:cmds}. */
+    List<Route> routes() {
+        Routes current = routes;
+        List<Route> all = new ArrayList<>(Arrays.asList(current.routes()));
+        if (current.any() != null) {
+            all.add(current.any());
+        }
+        return all;
+    }
+
+    static boolean isCatchAll(Route route) {
+        return route.cmd() == ANY;
+    }
+
+    private void rebuild() {
+        // Highest ranking first, then the oldest service: ServiceReference's own order, reversed.
+        List<HandlerEntry> ordered = new ArrayList<>(entries);
+        ordered.sort(Comparator.comparing((HandlerEntry e) -> e.reference).reversed());
+        TreeMap<Integer, List<HandlerEntry>> byCmd = new TreeMap<>();
+        for (HandlerEntry entry : ordered) {
+            Object value = entry.reference.getProperty(CommandHandler.CMD);
+            try {
+                for (int cmd : parseCommands(value)) {
+                    byCmd.computeIfAbsent(cmd, k -> new ArrayList<>()).add(entry);
+                }
+            } catch (IllegalArgumentException e) {
+                LOG.error("handler ignored: {}: {}", entry.describe(), e.getMessage());
+            }
+        }
+        int[] cmds = new int[byCmd.size()];
+        Route[] table = new Route[byCmd.size()];
+        Route any = null;
+        int i = 0;
+        for (Map.Entry<Integer, List<HandlerEntry>> e : byCmd.entrySet()) {
+            Route route = route(e.getKey(), e.getValue());
+            if (e.getKey() == ANY) {
+                any = route;
+            } else {
+                cmds[i] = e.getKey();
+                table[i++] = route;
+            }
+        }
+        routes = new Routes(Arrays.copyOf(cmds, i), Arrays.copyOf(table, i), any);
+    }
+
+    private Route route(int cmd, List<HandlerEntry> candidates) {
+        List<HandlerEntry> shadowed = List.copyOf(candidates.subList(1, candidates.size()));
+        if (!shadowed.isEmpty()) {
+            LOG.warn("cmd {} is claimed by {} handlers; {} wins over {}", cmd == ANY ? "*" : cmd,
+                    candidates.size(), candidates.get(0).describe(), shadowed.stream().map(HandlerEntry::describe)
+                            .toList());
+        }
+        LongAdder calls = counts.computeIfAbsent(cmd, k -> new LongAdder());
+        return new Route(cmd, candidates.get(0), shadowed, calls);
+    }
+
+    /**
+     * The commands of a {@value CommandHandler#CMD} property: a number, a string of numbers separated by commas,
+     * {@value CommandHandler#ANY}, or an array or collection of those. Commands are unsigned 32-bit numbers as on
+     * the wire; the ones above 2^31 - 1 are not supported.
+     */
+    static List<Integer> parseCommands(Object value) {
+        List<Integer> cmds = new ArrayList<>();
+        collect(value, cmds);
+        if (cmds.isEmpty()) {
+            throw new IllegalArgumentException("property " + CommandHandler.CMD + " is missing or empty");
+        }
+        return cmds;
+    }
+
+    private static void collect(Object value, List<Integer> into) {
+        if (value == null) {
+            return;
+        }
+        if (value instanceof Collection<?> collection) {
+            collection.forEach(v -> collect(v, into));
+        } else if (value.getClass().isArray()) {
+            for (int i = 0; i < Array.getLength(value); i++) {
+                collect(Array.get(value, i), into);
+            }
+        } else if (value instanceof Number number) {
+            into.add(checked(number.longValue(), value));
+        } else {
+            for (String part : value.toString().split(",")) {
+                String text = part.strip();
+                if (text.equals(CommandHandler.ANY)) {
+                    into.add(ANY);
+                } else if (!text.isEmpty()) {
+                    try {
+                        into.add(checked(Long.parseLong(text), value));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("property " + CommandHandler.CMD + ": \"" + text
+                                + "\" is not a command number or " + CommandHandler.ANY);
+                    }
+                }
+            }
+        }
+    }
+
+    private static int checked(long cmd, Object value) {
+        if (cmd < 0 || cmd > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("property " + CommandHandler.CMD + ": " + value
+                    + " is out of range 0.." + Integer.MAX_VALUE);
+        }
+        return (int) cmd;
+    }
+}

@@ -1,0 +1,151 @@
+package org.kimserver.session.internal;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.kimserver.api.Session;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process's sessions and their timers. Each bundle reaches it through its own {@link BundleSessionManager},
+ * which records the bundle as the owner of what it adds, so that a stopping bundle's sessions go with it.
+ */
+@Component(service = SessionRegistry.class)
+public final class SessionRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
+
+    private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor timer;
+
+    public SessionRegistry() {
+        timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("kim-session-timer").daemon()
+                .factory());
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    @Deactivate
+    void deactivate() {
+        timer.shutdownNow();
+        sessions.clear();
+    }
+
+    private static final class Entry {
+        final Session session;
+        final Object owner;
+        volatile ScheduledFuture<?> timer;
+
+        Entry(Session session, Object owner) {
+            this.session = session;
+            this.owner = owner;
+        }
+    }
+
+    boolean add(Session session, Duration after, Duration repeat, Object owner) {
+        Objects.requireNonNull(session.id(), "session id");
+        if (after.isNegative() || after.isZero()) {
+            throw new IllegalArgumentException("a session's expiry must be positive, not " + after);
+        }
+        if (repeat.isNegative()) {
+            throw new IllegalArgumentException("a session's repeat interval must not be negative: " + repeat);
+        }
+        Entry entry = new Entry(session, owner);
+        if (sessions.putIfAbsent(session.id(), entry) != null) {
+            return false;
+        }
+        long afterNanos = after.toNanos();
+        entry.timer = repeat.isZero()
+                ? timer.schedule(() -> expire(entry), afterNanos, TimeUnit.NANOSECONDS)
+                : timer.scheduleAtFixedRate(() -> repeat(entry), afterNanos, repeat.toNanos(), TimeUnit.NANOSECONDS);
+        if (sessions.get(session.id()) != entry) {
+            entry.timer.cancel(false); // deleted before its timer was set
+        }
+        return true;
+    }
+
+    <S extends Session> S getOrCreate(String id, Class<S> type, Function<String, S> factory, Duration after,
+                                      Object owner) {
+        while (true) {
+            Entry existing = sessions.get(id);
+            if (existing != null) {
+                return type.cast(existing.session);
+            }
+            S created = factory.apply(id);
+            if (!id.equals(created.id())) {
+                throw new IllegalArgumentException("the factory made a session with id " + created.id()
+                        + " for id " + id);
+            }
+            if (add(created, after, Duration.ZERO, owner)) {
+                return created;
+            }
+        }
+    }
+
+    Optional<Session> get(String id) {
+        Entry entry = sessions.get(id);
+        return entry == null ? Optional.empty() : Optional.of(entry.session);
+    }
+
+    boolean delete(String id) {
+        Entry entry = sessions.remove(id);
+        if (entry == null) {
+            return false;
+        }
+        cancel(entry);
+        return true;
+    }
+
+    int size() {
+        return sessions.size();
+    }
+
+    /** Deletes the sessions one owner added, without calling them. */
+    void deleteOwnedBy(Object owner) {
+        sessions.values().removeIf(entry -> {
+            if (entry.owner != owner) {
+                return false;
+            }
+            cancel(entry);
+            return true;
+        });
+    }
+
+    private static void cancel(Entry entry) {
+        ScheduledFuture<?> scheduled = entry.timer;
+        if (scheduled != null) {
+            scheduled.cancel(false);
+        }
+    }
+
+    private void expire(Entry entry) {
+        if (sessions.remove(entry.session.id(), entry)) {
+            callOnTimeout(entry);
+        }
+    }
+
+    private void repeat(Entry entry) {
+        if (sessions.get(entry.session.id()) == entry) {
+            callOnTimeout(entry);
+        } else {
+            cancel(entry);
+        }
+    }
+
+    /** On a virtual thread: onTimeout may block, and the one timer thread serves every session. */
+    private static void callOnTimeout(Entry entry) {
+        Thread.ofVirtual().name("kim-session-" + entry.session.id()).start(() -> {
+            try {
+                entry.session.onTimeout();
+            } catch (RuntimeException | Error e) {
+                LOG.warn("session {}: onTimeout failed", entry.session.id(), e);
+            }
+        });
+    }
+}
