@@ -91,45 +91,11 @@ public class ContainerIT {
         Files.createDirectories(home.resolve("etc"));
         Files.createDirectories(home.resolve("deploy"));
         String json = Files.readString(dist.resolve("etc/kimserver.json"))
-                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\"");
+                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\"")
+                .replace("\"gate_port\": 3355", "\"gate_port\": 0"); // any free port: these tests do not connect
         Files.writeString(home.resolve("etc/kimserver.json"), json);
 
-        List<Option> options = new ArrayList<>();
-        int top = 0;
-        try (Stream<Path> folders = Files.list(dist.resolve("system"))) {
-            for (Path folder : folders.filter(f -> f.getFileName().toString().matches("\\d+")).toList()) {
-                int level = Integer.parseInt(folder.getFileName().toString());
-                top = Math.max(top, level);
-                try (Stream<Path> jars = Files.list(folder)) {
-                    for (Path jar : jars.toList()) {
-                        var provision = bundle(jar.toUri().toString()).startLevel(level);
-                        options.add(isFragment(jar) ? provision.noStart() : provision);
-                    }
-                }
-            }
-        }
-        Container.frameworkProperties(home, "M0", top).forEach((key, value) -> {
-            // Pax Exam manages the storage; boot delegation is added to its own list below.
-            if (!key.startsWith("org.osgi.framework.storage") && !key.equals(Constants.FRAMEWORK_BOOTDELEGATION)
-                    && !key.equals(Constants.FRAMEWORK_BEGINNING_STARTLEVEL)) {
-                options.add(frameworkProperty(key).value(value));
-            }
-        });
-        options.add(frameworkProperty("felix.fileinstall.poll").value("200"));
-        options.add(bootDelegationPackages("sun.*", "com.sun.*", "jdk.jfr", "jdk.jfr.*"));
-        options.add(junitBundles());
-        options.add(frameworkStartLevel(20));
-        options.add(systemProperty("org.ops4j.pax.url.mvn.localRepository")
-                .value(System.getProperty("org.ops4j.pax.url.mvn.localRepository")));
-        options.add(cleanCaches());
-        options.add(systemTimeout(60000));
-        return options.toArray(new Option[0]);
-    }
-
-    private static boolean isFragment(Path jar) throws IOException {
-        try (JarFile file = new JarFile(jar.toFile())) {
-            return file.getManifest().getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
-        }
+        return KimContainer.options(dist, home);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -139,28 +105,11 @@ public class ContainerIT {
     }
 
     private String shell(String command) throws Exception {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        CommandSession session = commands.createSession(System.in, out, out);
-        try {
-            Object result = session.execute(command);
-            if (result != null) {
-                out.println(session.format(result, Converter.INSPECT));
-            }
-        } finally {
-            session.close();
-        }
-        return buffer.toString(StandardCharsets.UTF_8);
+        return KimContainer.shell(commands, command);
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after 10 s waiting for: " + what);
-            }
-            Thread.sleep(50);
-        }
+        KimContainer.await(what, condition);
     }
 
     private void awaitInfo(String what, Predicate<String> test) throws InterruptedException {

@@ -1,0 +1,412 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.kimserver.itest.WireClient.concat;
+import static org.kimserver.itest.WireClient.hex;
+import static org.kimserver.itest.WireClient.request;
+import static org.kimserver.itest.WireClient.utf8;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.kimserver.api.CommandHandler;
+import org.kimserver.api.Reply;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+
+/**
+ * The gate over real TCP in the distribution's bundle set, with module-test hot-deployed from deploy/: the
+ * original's bytes, framing edge cases, limits, and handler services coming and going while clients are connected.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class GateIT {
+    private static final String PORT_PROPERTY = "kimserver.itest.gate.port";
+    private static final int KEEP_ALIVE_MS = 1500;
+    private static final int MAX_CLIENTS = 40;
+    private static final int MAX_FRAME_SIZE = 65536;
+    private static final String HELLO_REPLY = "0D EA 03 00 00 15 7B 00 00 00 1D 11 00 00 00 12 04 12 02 6F 6B 1A 09 "
+            + hex(utf8("good job!"));
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private CommandProcessor commands;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        Path dist = Path.of(System.getProperty("kimserver.dist"));
+        Path home = Files.createTempDirectory("kimserver-gate-itest");
+        Files.createDirectories(home.resolve("etc"));
+        Files.createDirectories(home.resolve("deploy"));
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        String json = Files.readString(dist.resolve("etc/kimserver.json"))
+                .replace("\"gate_port\": 3355", "\"gate_port\": " + port)
+                .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
+                .replace("\"max_clients\": 20000,", "\"max_clients\": " + MAX_CLIENTS + ", \"max_frame_size\": "
+                        + MAX_FRAME_SIZE + ",");
+        Files.writeString(home.resolve("etc/kimserver.json"), json);
+        try (Stream<Path> shipped = Files.list(dist.resolve("deploy"))) {
+            for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
+                Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
+            }
+        }
+        return new Option[] {
+            composite(KimContainer.options(dist, home)),
+            systemProperty(PORT_PROPERTY).value(Integer.toString(port)),
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private WireClient connect() throws Exception {
+        KimContainer.await("module-test's hello handler", () -> shellQuietly("kim:cmds").contains("\n1001 "));
+        return new WireClient(Integer.getInteger(PORT_PROPERTY));
+    }
+
+    private String shellQuietly(String command) {
+        try {
+            return KimContainer.shell(commands, command);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A number from kim:stats, e.g. stat("(\\d+) malformed"). */
+    private long stat(String regex) {
+        String stats = shellQuietly("kim:stats");
+        Matcher m = Pattern.compile(regex).matcher(stats);
+        if (!m.find()) {
+            throw new AssertionError("kim:stats has no " + regex + ":\n" + stats);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private long statOrZero(String regex) {
+        Matcher m = Pattern.compile(regex).matcher(shellQuietly("kim:stats"));
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    private ServiceRegistration<CommandHandler> register(CommandHandler handler, Object cmd, Object... more) {
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(CommandHandler.CMD, cmd);
+        for (int i = 0; i < more.length; i += 2) {
+            properties.put((String) more[i], more[i + 1]);
+        }
+        return context.registerService(CommandHandler.class, handler, properties);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    public void theOriginalsHelloGetsTheOriginalsReplyByteForByte() throws Exception {
+        try (WireClient client = connect()) {
+            client.send(WireClient.hex("0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C " + hex(utf8("hello world!"))));
+            assertEquals(HELLO_REPLY, hex(client.readBytes(32)));
+        }
+    }
+
+    @Test
+    public void unknownCommandGetsCode4AndTheConnectionClosesDroppingLaterFrames() throws Exception {
+        long before = statOrZero("code 4: (\\d+)");
+        try (WireClient client = connect()) {
+            client.send(concat(request(2011, 9, "x"), request(1001, 10, "1 - hello")));
+            assertEquals("0D DC 07 00 00 15 09 00 00 00 1D 12 00 00 00 12 10 08 04 12 0C " + hex(utf8("invalid cmd!")),
+                    hex(client.readBytes(33)));
+            assertTrue("closed after the code-4 reply, the hello after it dropped", client.closedByServer(3000));
+        }
+        assertTrue(stat("code 4: (\\d+)") > before);
+    }
+
+    @Test
+    public void aFrameSentOneByteAtATimeIsReassembled() throws Exception {
+        byte[] hello = WireClient.hex("0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C " + hex(utf8("hello world!")));
+        try (WireClient client = connect()) {
+            for (byte b : hello) {
+                client.send(new byte[] {b});
+                Thread.sleep(2);
+            }
+            assertEquals(HELLO_REPLY, hex(client.readBytes(32)));
+        }
+    }
+
+    @Test
+    public void aHundredFramesInOneWriteGetAHundredRepliesInOrder() throws Exception {
+        byte[][] frames = new byte[100][];
+        for (int i = 0; i < 100; i++) {
+            frames[i] = request(1001, i + 1, (i + 1) + " - hello");
+        }
+        try (WireClient client = connect()) {
+            client.send(concat(frames));
+            for (int i = 0; i < 100; i++) {
+                WireClient.Frame reply = client.read();
+                assertEquals(1002, reply.cmd());
+                assertEquals(i + 1, reply.seq());
+                assertTrue(reply.body().hasRspResult());
+                assertEquals("ok", reply.msg());
+                assertEquals("good job!", reply.data());
+            }
+        }
+    }
+
+    @Test
+    public void sessionCommandAnswersAsTheOriginal() throws Exception {
+        try (WireClient client = connect()) {
+            client.send(request(1007, 5, "{\"user_id\":42,\"user_name\":\"hello - 42\"}"));
+            byte[] reply = client.readBytes(15 + 23);
+            assertEquals("0D F0 03 00 00 15 05 00 00 00 1D 17 00 00 00 12 06 12 04 " + hex(utf8("done")) + " 1A 0D "
+                    + hex(utf8("test session!")), hex(reply));
+            client.send(request(1007, 6, "not json"));
+            assertEquals("0D F0 03 00 00 15 06 00 00 00 1D 1E 00 00 00 12 08 08 01 12 04 " + hex(utf8("fail"))
+                    + " 1A 12 " + hex(utf8("invalid json data!")), hex(client.readBytes(15 + 30)));
+            client.send(request(1001, 7, "still open"));
+            assertEquals(7, client.read().seq());
+        }
+    }
+
+    @Test
+    public void malformedHeadClosesWithoutReplyAfterAnsweringEarlierFrames() throws Exception {
+        long before = stat("(\\d+) malformed");
+        try (WireClient client = connect()) {
+            client.send(concat(request(1001, 1, "1 - hello"), new byte[15]));
+            assertEquals(1, client.read().seq());
+            assertTrue(client.closedByServer(3000));
+        }
+        assertEquals(before + 1, stat("(\\d+) malformed"));
+    }
+
+    @Test
+    public void malformedBodyClosesWithoutReply() throws Exception {
+        long before = stat("(\\d+) malformed");
+        try (WireClient client = connect()) {
+            // data claims 5 bytes, the body holds 1
+            client.send(WireClient.frame(1001, 1, new byte[] {0x1A, 0x05, 0x01}));
+            assertTrue(client.closedByServer(3000));
+        }
+        assertEquals(before + 1, stat("(\\d+) malformed"));
+    }
+
+    @Test
+    public void oversizeFrameClosesFromItsHeadAloneAndAFrameAtTheLimitPasses() throws Exception {
+        long before = stat("(\\d+) above max_frame_size");
+        try (WireClient client = connect()) {
+            // 65532 data bytes: tag 1 + length varint 3 + data = exactly max_frame_size
+            byte[] data = new byte[MAX_FRAME_SIZE - 4];
+            Arrays.fill(data, (byte) 'x');
+            byte[] atLimit = WireClient.frame(1001, 1, concat(new byte[] {0x1A, (byte) 0xFC, (byte) 0xFF, 0x03}, data));
+            assertEquals(15 + MAX_FRAME_SIZE, atLimit.length);
+            client.send(atLimit);
+            assertEquals(1, client.read().seq());
+            // A head claiming 16 MiB, and no body: the gate must not wait for (or allocate) it.
+            client.send(WireClient.frame(1001, 2, new byte[0]));
+            client.send(WireClient.hex("0D E9 03 00 00 15 03 00 00 00 1D 00 00 00 01"));
+            assertEquals(2, client.read().seq());
+            assertTrue(client.closedByServer(3000));
+        }
+        assertEquals(before + 1, stat("(\\d+) above max_frame_size"));
+    }
+
+    @Test
+    public void idleConnectionIsClosedAfterKeepAliveAndABusyOneIsNot() throws Exception {
+        try (WireClient idle = connect()) {
+            long start = System.nanoTime();
+            assertTrue("idle connection closed", idle.closedByServer(3 * KEEP_ALIVE_MS));
+            long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue("closed after " + idleMillis + " ms", idleMillis >= KEEP_ALIVE_MS - 50);
+        }
+        try (WireClient busy = connect()) {
+            for (int i = 1; i <= 6; i++) {
+                Thread.sleep(KEEP_ALIVE_MS / 3);
+                busy.send(request(1001, i, "ping"));
+                assertEquals(i, busy.read().seq());
+            }
+        }
+    }
+
+    @Test
+    public void connectionsBeyondMaxClientsAreClosedAtOnceAndCounted() throws Exception {
+        KimContainer.await("no client connections left from other tests", () -> stat("(\\d+) open") == 0);
+        long refusedBefore = stat("(\\d+) refused");
+        List<WireClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CLIENTS; i++) {
+                WireClient client = connect();
+                clients.add(client);
+                client.send(request(1001, i + 1, "hello"));
+                assertEquals(i + 1, client.read().seq());
+            }
+            try (WireClient beyond = connect()) {
+                assertTrue(beyond.closedByServer(3000));
+            }
+            assertEquals(refusedBefore + 1, stat("(\\d+) refused"));
+            clients.get(0).send(request(1001, 500, "the others still work"));
+            assertEquals(500, clients.get(0).read().seq());
+        } finally {
+            for (WireClient client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
+    public void aThrowingHandlerGetsCode1AndTheConnectionStays() throws Exception {
+        ServiceRegistration<CommandHandler> failing = register(request -> {
+            throw new IllegalStateException("broken on purpose");
+        }, 2001);
+        try (WireClient client = connect()) {
+            client.send(request(2001, 1, "x"));
+            WireClient.Frame reply = client.read();
+            assertEquals(2002, reply.cmd());
+            assertEquals(1, reply.code());
+            assertEquals("handler failed!", reply.msg());
+            client.send(request(1001, 2, "after the failure"));
+            assertEquals("good job!", client.read().data());
+        } finally {
+            failing.unregister();
+        }
+    }
+
+    @Test
+    public void aHandlerRegisteredWhileConnectedIsUsedAtOnceAndStopsWhenUnregistered() throws Exception {
+        try (WireClient client = connect()) {
+            client.send(request(1001, 1, "connected"));
+            assertEquals(1, client.read().seq());
+            ServiceRegistration<CommandHandler> live = register(request -> Reply.ok("ok", "live"), 2003,
+                    CommandHandler.NON_BLOCKING, true);
+            client.send(request(2003, 2, "x"));
+            assertEquals("live", client.read().data());
+            live.unregister();
+            client.send(request(2003, 3, "x"));
+            WireClient.Frame reply = client.read();
+            assertEquals(4, reply.code());
+            assertEquals("invalid cmd!", reply.msg());
+        }
+    }
+
+    @Test
+    public void unregisteringWaitsForTheCallsInProgress() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ServiceRegistration<CommandHandler> slow = register(request -> {
+            entered.countDown();
+            release.await(10, TimeUnit.SECONDS);
+            return Reply.ok("ok", "finished");
+        }, 2005);
+        try (WireClient client = connect()) {
+            client.send(request(2005, 1, "x"));
+            assertTrue(entered.await(5, TimeUnit.SECONDS));
+            AtomicBoolean unregistered = new AtomicBoolean();
+            Thread unregistering = new Thread(() -> {
+                slow.unregister();
+                unregistered.set(true);
+            });
+            unregistering.start();
+            Thread.sleep(300);
+            assertFalse("unregister returned while a call was running", unregistered.get());
+            release.countDown();
+            WireClient.Frame reply = client.read();
+            assertEquals(0, reply.code());
+            assertEquals("finished", reply.data());
+            unregistering.join(5000);
+            assertTrue(unregistered.get());
+        }
+    }
+
+    @Test
+    public void higherRankingWinsAndTheShellShowsTheConflict() throws Exception {
+        ServiceRegistration<CommandHandler> low = register(request -> Reply.ok("ok", "low"), 2007);
+        ServiceRegistration<CommandHandler> high = register(request -> Reply.ok("ok", "high"), "2007",
+                Constants.SERVICE_RANKING, 10);
+        try (WireClient client = connect()) {
+            client.send(request(2007, 1, "x"));
+            assertEquals("high", client.read().data());
+            assertTrue(shellQuietly("kim:cmds"), shellQuietly("kim:cmds").contains("CONFLICT"));
+            high.unregister();
+            client.send(request(2007, 2, "x"));
+            assertEquals("low", client.read().data());
+            assertFalse(shellQuietly("kim:cmds").contains("CONFLICT"));
+        } finally {
+            low.unregister();
+        }
+    }
+
+    @Test
+    public void repliesLeaveInRequestOrderAroundABlockingHandler() throws Exception {
+        ServiceRegistration<CommandHandler> blocking = register(request -> {
+            Thread.sleep(100);
+            return Reply.ok("ok", "slow");
+        }, 2009);
+        try (WireClient client = connect()) {
+            client.send(concat(request(2009, 1, "x"), request(1001, 2, "x"), request(2009, 3, "x"),
+                    request(1001, 4, "x")));
+            String[] expected = {"slow", "good job!", "slow", "good job!"};
+            for (int i = 0; i < 4; i++) {
+                WireClient.Frame reply = client.read();
+                assertEquals(i + 1, reply.seq());
+                assertEquals(expected[i], reply.data());
+            }
+        } finally {
+            blocking.unregister();
+        }
+    }
+
+    @Test
+    public void aCatchAllHandlerGetsTheCommandsNobodyElseClaims() throws Exception {
+        ServiceRegistration<CommandHandler> any = register(request -> Reply.ok("ok", "caught " + request.cmd()),
+                CommandHandler.ANY);
+        try (WireClient client = connect()) {
+            client.send(concat(request(3001, 1, "x"), request(1001, 2, "x")));
+            assertEquals("caught 3001", client.read().data());
+            assertEquals("good job!", client.read().data());
+        } finally {
+            any.unregister();
+        }
+    }
+
+    @Test
+    public void statsCountCommandsAndBytes() throws Exception {
+        long commandsBefore = stat("commands +(\\d+)");
+        try (WireClient client = connect()) {
+            client.send(concat(request(1001, 1, "x"), request(1001, 2, "x")));
+            client.read();
+            client.read();
+        }
+        assertEquals(commandsBefore + 2, stat("commands +(\\d+)"));
+        assertTrue(stat("reads +(\\d+)") > 0);
+        assertTrue(stat("writes +\\d+ \\((\\d+) bytes") > 0);
+        assertTrue(shellQuietly("kim:cmds").matches("(?s).*\n1001 +[1-9]\\d* +org.kimserver.module-test .*"));
+    }
+}

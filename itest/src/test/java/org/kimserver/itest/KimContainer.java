@@ -1,0 +1,100 @@
+package org.kimserver.itest;
+
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+import org.kimserver.launcher.Container;
+import org.ops4j.pax.exam.Option;
+import org.osgi.framework.Constants;
+
+/** The distribution's system bundles in Pax Exam's native container, set up as the launcher sets them up. */
+final class KimContainer {
+    private KimContainer() {
+    }
+
+    /** Every system/&lt;N&gt; jar of the distribution at start level N, with the launcher's framework properties. */
+    static Option[] options(Path dist, Path home) throws IOException {
+        List<Option> options = new ArrayList<>();
+        int top = 0;
+        try (Stream<Path> folders = Files.list(dist.resolve("system"))) {
+            for (Path folder : folders.filter(f -> f.getFileName().toString().matches("\\d+")).toList()) {
+                int level = Integer.parseInt(folder.getFileName().toString());
+                top = Math.max(top, level);
+                try (Stream<Path> jars = Files.list(folder)) {
+                    for (Path jar : jars.toList()) {
+                        var provision = bundle(jar.toUri().toString()).startLevel(level);
+                        options.add(isFragment(jar) ? provision.noStart() : provision);
+                    }
+                }
+            }
+        }
+        Container.frameworkProperties(home, "M0", top).forEach((key, value) -> {
+            // Pax Exam manages the storage; boot delegation is added to its own list below.
+            if (!key.startsWith("org.osgi.framework.storage") && !key.equals(Constants.FRAMEWORK_BOOTDELEGATION)
+                    && !key.equals(Constants.FRAMEWORK_BEGINNING_STARTLEVEL)) {
+                options.add(frameworkProperty(key).value(value));
+            }
+        });
+        options.add(frameworkProperty("felix.fileinstall.poll").value("200"));
+        options.add(bootDelegationPackages("sun.*", "com.sun.*", "jdk.jfr", "jdk.jfr.*"));
+        options.add(junitBundles());
+        options.add(frameworkStartLevel(20));
+        options.add(systemProperty("org.ops4j.pax.url.mvn.localRepository")
+                .value(System.getProperty("org.ops4j.pax.url.mvn.localRepository")));
+        options.add(cleanCaches());
+        options.add(systemTimeout(60000));
+        return options.toArray(new Option[0]);
+    }
+
+    private static boolean isFragment(Path jar) throws IOException {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            return file.getManifest().getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
+        }
+    }
+
+    /** Runs a gogo command and returns what it printed and returned. */
+    static String shell(CommandProcessor commands, String command) throws Exception {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        CommandSession session = commands.createSession(System.in, out, out);
+        try {
+            Object result = session.execute(command);
+            if (result != null) {
+                out.println(session.format(result, Converter.INSPECT));
+            }
+        } finally {
+            session.close();
+        }
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after 10 s waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}

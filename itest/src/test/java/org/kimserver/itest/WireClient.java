@@ -1,0 +1,127 @@
+package org.kimserver.itest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import org.kimserver.proto.MsgBody;
+
+/**
+ * A blocking client for the tests, written from the reference's byte layout with protobuf's own classes, so that
+ * it checks the gate rather than sharing its code.
+ */
+final class WireClient implements Closeable {
+    private final Socket socket;
+    private final DataInputStream in;
+
+    record Frame(int cmd, int seq, MsgBody body, byte[] bytes) {
+        int code() {
+            return body.getRspResult().getCode();
+        }
+
+        String msg() {
+            return body.getRspResult().getMsg().toStringUtf8();
+        }
+
+        String data() {
+            return body.getData().toStringUtf8();
+        }
+    }
+
+    WireClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setTcpNoDelay(true);
+        socket.setSoTimeout(5000);
+        in = new DataInputStream(socket.getInputStream());
+    }
+
+    static byte[] hex(String hex) {
+        return HexFormat.ofDelimiter(" ").parseHex(hex);
+    }
+
+    static String hex(byte[] bytes) {
+        return HexFormat.ofDelimiter(" ").withUpperCase().formatHex(bytes);
+    }
+
+    static byte[] frame(int cmd, int seq, byte[] body) {
+        ByteBuffer head = ByteBuffer.allocate(15 + body.length).order(ByteOrder.LITTLE_ENDIAN);
+        head.put((byte) 0x0D).putInt(cmd).put((byte) 0x15).putInt(seq).put((byte) 0x1D).putInt(body.length);
+        return head.put(body).array();
+    }
+
+    static byte[] request(int cmd, int seq, String data) {
+        return frame(cmd, seq, MsgBody.newBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8(data))
+                .build().toByteArray());
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
+    WireClient send(byte[] bytes) throws IOException {
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+        return this;
+    }
+
+    byte[] readBytes(int count) throws IOException {
+        byte[] bytes = new byte[count];
+        in.readFully(bytes);
+        return bytes;
+    }
+
+    /** Reads one frame; the head must have the layout's tags. */
+    Frame read() throws IOException {
+        byte[] head = readBytes(15);
+        if (head[0] != 0x0D || head[5] != 0x15 || head[10] != 0x1D) {
+            throw new AssertionError("malformed reply head " + hex(head));
+        }
+        ByteBuffer fields = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] body = readBytes(fields.getInt(11));
+        return new Frame(fields.getInt(1), fields.getInt(6), MsgBody.parseFrom(body), concat(head, body));
+    }
+
+    /** Whether the server closes the connection within the timeout, sending nothing more first. */
+    boolean closedByServer(int timeoutMillis) throws IOException {
+        socket.setSoTimeout(timeoutMillis);
+        try {
+            int next = in.read();
+            if (next != -1) {
+                throw new AssertionError("expected the connection to close, got byte " + next);
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException | EOFException e) {
+            return true; // reset by the server
+        } finally {
+            socket.setSoTimeout(5000);
+        }
+    }
+
+    InputStream input() {
+        return in;
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
