@@ -4,18 +4,12 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -33,16 +27,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-import java.util.jar.JarFile;
-import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
-import org.apache.felix.service.command.Converter;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.itest.failing.FailingComponent;
-import org.kimserver.launcher.Container;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -53,7 +42,6 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleListener;
-import org.osgi.framework.Constants;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
@@ -68,6 +56,7 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 @ExamReactorStrategy(PerClass.class)
 public class ContainerIT {
     private static final String SERVER_NAME = "itest-node";
+    private static final String GATE_PORT_PROPERTY = "kimserver.itest.gate.port";
 
     @Inject
     private BundleContext context;
@@ -90,12 +79,16 @@ public class ContainerIT {
         Path home = Files.createTempDirectory("kimserver-itest");
         Files.createDirectories(home.resolve("etc"));
         Files.createDirectories(home.resolve("deploy"));
+        int port = KimContainer.freePort();
         String json = Files.readString(dist.resolve("etc/kimserver.json"))
                 .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\"")
-                .replace("\"gate_port\": 3355", "\"gate_port\": 0"); // any free port: these tests do not connect
+                .replace("\"gate_port\": 3355", "\"gate_port\": " + port);
         Files.writeString(home.resolve("etc/kimserver.json"), json);
 
-        return KimContainer.options(dist, home);
+        return new Option[] {
+            composite(KimContainer.options(dist, home)),
+            systemProperty(GATE_PORT_PROPERTY).value(Integer.toString(port)),
+        };
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -181,14 +174,14 @@ public class ContainerIT {
     @Test
     public void configurationFromKimserverJsonReachesTheComponents() throws Exception {
         await("kimserver.server configuration", () -> SERVER_NAME.equals(property("kimserver.server", "server.name")));
-        assertEquals(3355, property("kimserver.gate", "gate.port"));
+        assertEquals(Integer.getInteger(GATE_PORT_PROPERTY), property("kimserver.gate", "gate.port"));
         assertEquals(6379, property("kimserver.redis~test", "port"));
         assertEquals("root", property("kimserver.mysql~test", "user"));
         assertEquals("INFO", property("org.ops4j.pax.logging", "log4j2.rootLogger.level"));
         // The shell component receives the same values as typed configuration.
         String info = shell("kim:info");
         assertTrue(info, info.contains(SERVER_NAME + " (node type gate, 1 worker)"));
-        assertTrue(info, info.contains("gate 127.0.0.1:3355"));
+        assertTrue(info, info.contains("gate 127.0.0.1:" + Integer.getInteger(GATE_PORT_PROPERTY)));
         assertTrue(info, info.contains("problems    none"));
     }
 

@@ -19,6 +19,7 @@ import org.junit.Test;
  */
 public class DistributionIT {
     private Path home;
+    private int gatePort;
 
     record Result(int exitCode, String output) {
     }
@@ -31,6 +32,9 @@ public class DistributionIT {
         try (var entries = Files.list(dir)) {
             home = entries.findFirst().orElseThrow();
         }
+        gatePort = KimContainer.freePort();
+        Path config = home.resolve("etc/kimserver.json");
+        Files.writeString(config, Files.readString(config).replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort));
     }
 
     @After
@@ -41,7 +45,11 @@ public class DistributionIT {
     }
 
     private Result kimserver(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kimserver").toString()));
+        return bin("kimserver", args);
+    }
+
+    private Result bin(String script, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin").resolve(script).toString()));
         command.addAll(List.of(args));
         return exec(home, command);
     }
@@ -105,6 +113,38 @@ public class DistributionIT {
 
         Result stopped = kimserver("status");
         assertEquals(stopped.output(), 3, stopped.exitCode());
+    }
+
+    @Test
+    public void theShippedModuleAnswersKimBenchFromDeploy() throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!kimserver("console", "kim:cmds").output().contains("\n1007 ") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        String port = Integer.toString(gatePort);
+
+        Result hello = bin("kim-bench", "--no-progress", "--pause", "0", "127.0.0.1", port, "1001", "20", "250");
+        assertEquals(hello.output(), 0, hello.exitCode());
+        assertTrue(hello.output(), hello.output().contains("RESULT requests=5000 ok=5000 errors=0 bad=0 missing=0"));
+
+        Result session = bin("kim-bench", "--no-progress", "127.0.0.1", port, "1007", "10", "10");
+        assertEquals(session.output(), 0, session.exitCode());
+        assertTrue(session.output(), session.output().contains("RESULT requests=100 ok=100 "));
+
+        // An unknown command: one code-4 reply per user, then the server closes; kim-bench says so and exits 1.
+        Result unknown = bin("kim-bench", "--no-progress", "127.0.0.1", port, "1999", "3", "5");
+        assertEquals(unknown.output(), 1, unknown.exitCode());
+        assertTrue(unknown.output(), unknown.output().contains("errors:      code 4: 3"));
+        assertTrue(unknown.output(), unknown.output().contains("(3 connections closed by the server)"));
+
+        Result stats = kimserver("console", "kim:stats");
+        assertTrue(stats.output(), stats.output().matches("(?s).*commands +5103 .*"));
+
+        Result usage = bin("kim-bench", "127.0.0.1", port, "1001");
+        assertEquals(usage.output(), 2, usage.exitCode());
+        assertTrue(usage.output(), usage.output().contains("usage: kim-bench"));
     }
 
     @Test

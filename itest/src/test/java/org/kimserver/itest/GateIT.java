@@ -11,8 +11,6 @@ import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,10 +67,7 @@ public class GateIT {
         Path home = Files.createTempDirectory("kimserver-gate-itest");
         Files.createDirectories(home.resolve("etc"));
         Files.createDirectories(home.resolve("deploy"));
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        int port = KimContainer.freePort();
         String json = Files.readString(dist.resolve("etc/kimserver.json"))
                 .replace("\"gate_port\": 3355", "\"gate_port\": " + port)
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)

@@ -12,6 +12,8 @@ import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +66,13 @@ final class KimContainer {
         options.add(cleanCaches());
         options.add(systemTimeout(60000));
         return options.toArray(new Option[0]);
+    }
+
+    /** A port nothing listens on now, for a gate under test. */
+    static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 
     private static boolean isFragment(Path jar) throws IOException {
