@@ -3,7 +3,9 @@
 # a freshly started distribution, client and server on this machine. Measures the server's CPU time from
 # /proc/<pid>/stat around the measured run (warm-up runs excluded) and prints one RESULT line per run.
 # Usage: bench/gate.sh [users=10000] [packets=100] [runs=3]   (build first: ./dev mvn -q install -DskipTests)
-# Environment: KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1).
+# Environment: KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1),
+# KIM_IO_THREADS (the server's io_threads, default 0: one per core),
+# KIM_BENCH_OPTS (more kim-bench options, e.g. --frame-writes to write each request on its own as the original).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 users=${1:-10000} packets=${2:-100} runs=${3:-3}
@@ -18,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -r "$src" "$home"
-sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port/; s/\"log_level\": *\"[a-z]*\"/\"log_level\": \"info\"/" \
+sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port, \"io_threads\": ${KIM_IO_THREADS:-0}/; s/\"log_level\": *\"[a-z]*\"/\"log_level\": \"info\"/" \
     "$home/etc/kimserver.json"
 "$home/bin/kimserver" start > /dev/null
 pid=$(cat "$home/data/kimserver.pid")
@@ -29,13 +31,14 @@ done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
-bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" 127.0.0.1 "$port" 1001 "$@"; }
+# shellcheck disable=SC2086
+bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" ${KIM_BENCH_OPTS:-} 127.0.0.1 "$port" 1001 "$@"; }
 
 # Warm-up: let the JIT compile the server's request path before anything is measured.
 bench 1000 100 > /dev/null
 bench 2000 100 > /dev/null
 
-echo "gate benchmark: $users users x $packets packets, $(nproc) cores, $(uname -r), server pid $pid" \
+echo "gate benchmark: $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r), server pid $pid" \
     "($("$home/bin/kimserver" console kim:stats | sed -n 's/^gate *//p'))"
 for i in $(seq "$runs"); do
     before=$(cpu_ticks)

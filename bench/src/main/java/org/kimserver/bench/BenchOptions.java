@@ -5,7 +5,8 @@ import java.util.List;
 
 /** The command line of kim-bench: the original test_tcp_pressure's five arguments plus options. */
 record BenchOptions(String host, int port, int cmd, int users, int packets, int burst, long pauseMillis,
-                    double durationSeconds, int threads, double timeoutSeconds, boolean progress) {
+                    double durationSeconds, int threads, double timeoutSeconds, boolean progress,
+                    boolean frameWrites) {
 
     static final String USAGE = """
             usage: kim-bench [options] <host> <port> <cmd> <users> <packets>
@@ -18,6 +19,8 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
               --duration S     send bursts for S seconds instead of <packets> per user
               --threads N      client I/O threads (default 1)
               --timeout S      give up after S seconds of sending, reporting what is missing (default 300)
+              --frame-writes   write and flush each request on its own, as the original's client does
+                               (default: one write per burst, which leaves more CPU to the server)
               --no-progress    no progress lines on stderr
             exit status: 0 every reply had code 0; 1 error replies, bad or missing replies, or failed connects;
             2 bad arguments""";
@@ -30,6 +33,7 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
         int threads = 1;
         double timeout = 300;
         boolean progress = true;
+        boolean frameWrites = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -39,6 +43,7 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
                 case "--threads" -> threads = (int) positive(arg, value(args, ++i));
                 case "--timeout" -> timeout = positiveDecimal(arg, value(args, ++i));
                 case "--no-progress" -> progress = false;
+                case "--frame-writes" -> frameWrites = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
                 default -> {
                     if (arg.startsWith("--")) {
@@ -57,7 +62,7 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
         }
         return new BenchOptions(positional.get(0), port, (int) positive("<cmd>", positional.get(2)),
                 (int) positive("<users>", positional.get(3)), (int) positive("<packets>", positional.get(4)), burst,
-                pause, duration, threads, timeout, progress);
+                pause, duration, threads, timeout, progress, frameWrites);
     }
 
     boolean timed() {

@@ -98,7 +98,16 @@ final class User extends ByteToMessageDecoder {
         sent += count;
         results.sent.add(count);
         burstStartNanos = System.nanoTime();
-        ctx.writeAndFlush(burst, ctx.voidPromise());
+        if (options.frameWrites()) {
+            for (int i = 0; i < count; i++) {
+                int start = seqOffsets[i] - 6 - template.readerIndex();
+                int end = i + 1 < count ? seqOffsets[i + 1] - 6 - template.readerIndex() : burst.writerIndex();
+                ctx.writeAndFlush(burst.retainedSlice(start, end - start), ctx.voidPromise());
+            }
+            burst.release();
+        } else {
+            ctx.writeAndFlush(burst, ctx.voidPromise());
+        }
     }
 
     @Override

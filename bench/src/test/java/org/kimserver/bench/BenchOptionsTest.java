@@ -21,12 +21,13 @@ public class BenchOptionsTest {
         assertEquals(100, o.pauseMillis());
         assertFalse(o.timed());
         assertTrue(o.progress());
+        assertFalse(o.frameWrites());
     }
 
     @Test
     public void optionsAnywhere() {
         BenchOptions o = BenchOptions.parse(new String[] {"--burst", "10", "h", "1", "1003", "2", "3", "--duration",
-            "1.5", "--pause", "0", "--threads", "2", "--no-progress", "--timeout", "9"});
+            "1.5", "--pause", "0", "--threads", "2", "--no-progress", "--timeout", "9", "--frame-writes"});
         assertEquals(10, o.burst());
         assertEquals(0, o.pauseMillis());
         assertEquals(1.5, o.durationSeconds(), 0);
@@ -34,6 +35,7 @@ public class BenchOptionsTest {
         assertEquals(2, o.threads());
         assertEquals(9, o.timeoutSeconds(), 0);
         assertFalse(o.progress());
+        assertTrue(o.frameWrites());
     }
 
     @Test

@@ -24,4 +24,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "Close the connection after answering an unknown command, as the original")
     boolean close_on_unknown_cmd() default true;
+
+    @AttributeDefinition(description = "Network threads of the gate; 0: one per core")
+    int io_threads() default 0;
 }

@@ -11,6 +11,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.PlatformDependent;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,7 +60,7 @@ public final class GateServer {
         if (!transport.name().equals("epoll")) {
             LOG.warn("native epoll is not available ({}); the gate uses NIO", Transport.epollUnavailableReason());
         }
-        int threads = Runtime.getRuntime().availableProcessors();
+        int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
         group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("kim-gate-io", true),
                 transport.ioHandlerFactory());
         clients = new DefaultChannelGroup("kim-gate-clients", GlobalEventExecutor.INSTANCE);
@@ -103,7 +104,7 @@ public final class GateServer {
         }
         sampler = group.next().scheduleAtFixedRate(counters::sample, 1, 1, TimeUnit.SECONDS);
         LOG.info("gate listening on {} ({}, {} I/O threads, keep_alive {} ms, max_clients {}, max_frame_size {})",
-                address, transport.name(), threads, config.keep_alive(), maxClients, config.max_frame_size());
+                address, transportName(), threads, config.keep_alive(), maxClients, config.max_frame_size());
     }
 
     @Deactivate
@@ -142,7 +143,11 @@ public final class GateServer {
         return address;
     }
 
+    /** The transport, and whether Netty's Unsafe-based buffers are on (they are off, and slower, if the JVM lacks
+     *  {@code --sun-misc-unsafe-memory-access=allow} from Java 23 on, or {@code sun.*} is not boot-delegated). */
     String transportName() {
-        return transport == null ? "none" : transport.name();
+        return transport == null ? "none"
+                : transport.name() + ", " + (PlatformDependent.hasUnsafe() ? "Unsafe buffers" : "no Unsafe: "
+                        + PlatformDependent.getUnsafeUnavailabilityCause());
     }
 }

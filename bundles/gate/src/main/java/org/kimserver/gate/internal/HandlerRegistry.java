@@ -56,7 +56,8 @@ public final class HandlerRegistry {
             entries.add(new HandlerEntry(handler, reference));
             rebuild();
         }
-        LOG.info("handler added: {} for cmd {}", handler.getClass().getName(), reference.getProperty(CommandHandler.CMD));
+        LOG.info("handler added: {} for cmd {}", handler.getClass().getName(),
+                propertyText(reference.getProperty(CommandHandler.CMD)));
     }
 
     private void updated(CommandHandler handler, ServiceReference<CommandHandler> reference) {
@@ -195,6 +196,18 @@ public final class HandlerRegistry {
                 }
             }
         }
+    }
+
+    /** The property as written, arrays included, for the log. */
+    private static String propertyText(Object value) {
+        if (value != null && value.getClass().isArray()) {
+            List<Object> items = new ArrayList<>();
+            for (int i = 0; i < Array.getLength(value); i++) {
+                items.add(Array.get(value, i));
+            }
+            return items.toString();
+        }
+        return String.valueOf(value);
     }
 
     private static int checked(long cmd, Object value) {
