@@ -54,10 +54,14 @@ public class DistributionIT {
         return exec(home, command);
     }
 
-    private static Result exec(Path dir, List<String> command) throws IOException, InterruptedException {
+    private static Result exec(Path dir, List<String> command, String... environment)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
         // The scripts find a JDK 21+ themselves; hand them the one running this test.
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        for (int i = 0; i < environment.length; i += 2) {
+            pb.environment().put(environment[i], environment[i + 1]);
+        }
         Process p = pb.start();
         p.getOutputStream().close();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
@@ -145,6 +149,22 @@ public class DistributionIT {
         Result usage = bin("kim-bench", "127.0.0.1", port, "1001");
         assertEquals(usage.output(), 2, usage.exitCode());
         assertTrue(usage.output(), usage.output().contains("usage: kim-bench"));
+    }
+
+    @Test
+    public void withoutTheNativeLibraryTheGateRunsOnNio() throws Exception {
+        Result start = exec(home, List.of(home.resolve("bin/kimserver").toString(), "start"),
+                "KIM_JAVA_OPTS", "-Dio.netty.transport.noNative=true");
+        assertEquals(start.output(), 0, start.exitCode());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!kimserver("console", "kim:cmds").output().contains("\n1001 ") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        Result stats = kimserver("console", "kim:stats");
+        assertTrue(stats.output(), stats.output().contains("(nio, Unsafe buffers)"));
+        assertTrue(log(), log().contains("native epoll is not available"));
+        Result hello = bin("kim-bench", "--no-progress", "127.0.0.1", Integer.toString(gatePort), "1001", "5", "100");
+        assertEquals(hello.output(), 0, hello.exitCode());
     }
 
     @Test

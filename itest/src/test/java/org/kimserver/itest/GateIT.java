@@ -147,6 +147,50 @@ public class GateIT {
     }
 
     @Test
+    public void closeOnUnknownCmdFalseKeepsTheConnectionOpen() throws Exception {
+        Path config = Path.of(context.getProperty("kimserver.home"), "etc/kimserver.json");
+        String original = Files.readString(config);
+        Files.writeString(config, original.replace("\"max_frame_size\":",
+                "\"close_on_unknown_cmd\": false, \"max_frame_size\":"));
+        try {
+            // The gate restarts with the new configuration; retry until the new one answers.
+            KimContainer.await("the gate to keep connections open after an unknown command", () -> {
+                try (WireClient client = connect()) {
+                    client.send(concat(request(2013, 1, "x"), request(1001, 2, "x")));
+                    WireClient.Frame unknown = client.read();
+                    WireClient.Frame hello = client.read();
+                    return unknown.code() == 4 && hello.seq() == 2 && hello.code() == 0;
+                } catch (Exception | AssertionError e) {
+                    return false;
+                }
+            });
+        } finally {
+            Files.writeString(config, original);
+        }
+        KimContainer.await("the gate to close after an unknown command again", () -> {
+            try (WireClient client = connect()) {
+                client.send(request(2013, 1, "x"));
+                return client.read().code() == 4 && client.closedByServer(2000);
+            } catch (Exception | AssertionError e) {
+                return false;
+            }
+        });
+        // That close may have come from the old gate stopping: wait for the new one to answer.
+        KimContainer.await("the restarted gate", () -> {
+            try (WireClient client = connect()) {
+                return client.send(request(1001, 1, "x")).read().code() == 0;
+            } catch (Exception | AssertionError e) {
+                return false;
+            }
+        });
+        try (WireClient client = connect()) {
+            client.send(request(2013, 1, "x"));
+            assertEquals(4, client.read().code());
+            assertTrue(client.closedByServer(3000));
+        }
+    }
+
+    @Test
     public void aFrameSentOneByteAtATimeIsReassembled() throws Exception {
         byte[] hello = WireClient.hex("0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C " + hex(utf8("hello world!")));
         try (WireClient client = connect()) {

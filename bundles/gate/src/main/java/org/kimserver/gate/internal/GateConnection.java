@@ -175,7 +175,11 @@ final class GateConnection extends ByteToMessageDecoder {
         try {
             gate.handlerThreads().execute(() -> {
                 Reply reply = invoke(handler, request);
-                ctx.executor().execute(() -> blockingCallDone(request, reply));
+                try {
+                    ctx.executor().execute(() -> blockingCallDone(request, reply));
+                } catch (RejectedExecutionException e) {
+                    // The gate stopped while the handler ran; its connections are closed.
+                }
             });
         } catch (RejectedExecutionException e) { // the gate is stopping
             handler.leave();
