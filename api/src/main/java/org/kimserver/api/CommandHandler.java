@@ -24,7 +24,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * Requests of one connection are handled one after another and their replies leave in request order, so a handler
  * is never called twice at once for the same connection (it is for different ones). A handler registered while
  * clients are connected receives the next request for its command. When it is unregistered it receives no new
- * requests, and its unregistration waits until the calls in progress have returned. A handler that throws gets a
+ * requests, and its unregistration waits until the calls in progress have returned; requests that arrive while its
+ * command has no handler wait a moment (the gate's {@code handler_grace_ms}) for one, so that updating a bundle
+ * fails no request. A handler that throws gets a
  * reply with code {@link ErrorCode#FAILED} and a short message; the connection stays open and the stack trace
  * is logged once.
  */

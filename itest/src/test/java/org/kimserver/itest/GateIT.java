@@ -51,6 +51,11 @@ public class GateIT {
     private static final int KEEP_ALIVE_MS = 1500;
     private static final int MAX_CLIENTS = 40;
     private static final int MAX_FRAME_SIZE = 65536;
+    private static final int HANDLER_GRACE_MS = 1000;
+    /** How soon a close must come to count as the gate's answer: well before keep_alive would close anyway. */
+    private static final int PROMPTLY_MS = KEEP_ALIVE_MS - 500;
+    private static final String HELLO_REQUEST = "0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C "
+            + hex(utf8("hello world!"));
     private static final String HELLO_REPLY = "0D EA 03 00 00 15 7B 00 00 00 1D 11 00 00 00 12 04 12 02 6F 6B 1A 09 "
             + hex(utf8("good job!"));
 
@@ -72,7 +77,7 @@ public class GateIT {
                 .replace("\"gate_port\": 3355", "\"gate_port\": " + port)
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": " + MAX_CLIENTS + ", \"max_frame_size\": "
-                        + MAX_FRAME_SIZE + ",");
+                        + MAX_FRAME_SIZE + ", \"handler_grace_ms\": " + HANDLER_GRACE_MS + ",");
         Files.writeString(home.resolve("etc/kimserver.json"), json);
         try (Stream<Path> shipped = Files.list(dist.resolve("deploy"))) {
             for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
@@ -129,7 +134,7 @@ public class GateIT {
     @Test
     public void theOriginalsHelloGetsTheOriginalsReplyByteForByte() throws Exception {
         try (WireClient client = connect()) {
-            client.send(WireClient.hex("0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C " + hex(utf8("hello world!"))));
+            client.send(WireClient.hex(HELLO_REQUEST));
             assertEquals(HELLO_REPLY, hex(client.readBytes(32)));
         }
     }
@@ -141,7 +146,8 @@ public class GateIT {
             client.send(concat(request(2011, 9, "x"), request(1001, 10, "1 - hello")));
             assertEquals("0D DC 07 00 00 15 09 00 00 00 1D 12 00 00 00 12 10 08 04 12 0C " + hex(utf8("invalid cmd!")),
                     hex(client.readBytes(33)));
-            assertTrue("closed after the code-4 reply, the hello after it dropped", client.closedByServer(3000));
+            assertTrue("closed after the code-4 reply, the hello after it dropped",
+                    client.closedByServer(PROMPTLY_MS));
         }
         assertTrue(stat("code 4: (\\d+)") > before);
     }
@@ -170,7 +176,7 @@ public class GateIT {
         KimContainer.await("the gate to close after an unknown command again", () -> {
             try (WireClient client = connect()) {
                 client.send(request(2013, 1, "x"));
-                return client.read().code() == 4 && client.closedByServer(2000);
+                return client.read().code() == 4 && client.closedByServer(PROMPTLY_MS);
             } catch (Exception | AssertionError e) {
                 return false;
             }
@@ -186,13 +192,13 @@ public class GateIT {
         try (WireClient client = connect()) {
             client.send(request(2013, 1, "x"));
             assertEquals(4, client.read().code());
-            assertTrue(client.closedByServer(3000));
+            assertTrue(client.closedByServer(PROMPTLY_MS));
         }
     }
 
     @Test
     public void aFrameSentOneByteAtATimeIsReassembled() throws Exception {
-        byte[] hello = WireClient.hex("0D E9 03 00 00 15 7B 00 00 00 1D 0E 00 00 00 1A 0C " + hex(utf8("hello world!")));
+        byte[] hello = WireClient.hex(HELLO_REQUEST);
         try (WireClient client = connect()) {
             for (byte b : hello) {
                 client.send(new byte[] {b});
@@ -242,7 +248,7 @@ public class GateIT {
         try (WireClient client = connect()) {
             client.send(concat(request(1001, 1, "1 - hello"), new byte[15]));
             assertEquals(1, client.read().seq());
-            assertTrue(client.closedByServer(3000));
+            assertTrue(client.closedByServer(PROMPTLY_MS));
         }
         assertEquals(before + 1, stat("(\\d+) malformed"));
     }
@@ -253,7 +259,7 @@ public class GateIT {
         try (WireClient client = connect()) {
             // data claims 5 bytes, the body holds 1
             client.send(WireClient.frame(1001, 1, new byte[] {0x1A, 0x05, 0x01}));
-            assertTrue(client.closedByServer(3000));
+            assertTrue(client.closedByServer(PROMPTLY_MS));
         }
         assertEquals(before + 1, stat("(\\d+) malformed"));
     }
@@ -273,7 +279,7 @@ public class GateIT {
             client.send(WireClient.frame(1001, 2, new byte[0]));
             client.send(WireClient.hex("0D E9 03 00 00 15 03 00 00 00 1D 00 00 00 01"));
             assertEquals(2, client.read().seq());
-            assertTrue(client.closedByServer(3000));
+            assertTrue(client.closedByServer(PROMPTLY_MS));
         }
         assertEquals(before + 1, stat("(\\d+) above max_frame_size"));
     }
@@ -308,7 +314,7 @@ public class GateIT {
                 assertEquals(i + 1, client.read().seq());
             }
             try (WireClient beyond = connect()) {
-                assertTrue(beyond.closedByServer(3000));
+                assertTrue(beyond.closedByServer(PROMPTLY_MS));
             }
             assertEquals(refusedBefore + 1, stat("(\\d+) refused"));
             clients.get(0).send(request(1001, 500, "the others still work"));
@@ -348,10 +354,36 @@ public class GateIT {
             client.send(request(2003, 2, "x"));
             assertEquals("live", client.read().data());
             live.unregister();
+            long start = System.nanoTime();
             client.send(request(2003, 3, "x"));
             WireClient.Frame reply = client.read();
             assertEquals(4, reply.code());
             assertEquals("invalid cmd!", reply.msg());
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue("code 4 after the grace period, not " + waited + " ms", waited >= HANDLER_GRACE_MS - 100);
+        }
+    }
+
+    @Test
+    public void aHandlerReplacedWithinTheGracePeriodLosesNoRequest() throws Exception {
+        ServiceRegistration<CommandHandler> first = register(request -> Reply.ok("ok", "v1"), 2015,
+                CommandHandler.NON_BLOCKING, true);
+        try (WireClient client = connect()) {
+            client.send(request(2015, 1, "x"));
+            assertEquals("v1", client.read().data());
+            first.unregister();
+            client.send(concat(request(2015, 2, "x"), request(1001, 3, "x")));
+            Thread.sleep(300); // the gap of a module update, made long
+            ServiceRegistration<CommandHandler> second = register(request -> Reply.ok("ok", "v2"), 2015);
+            try {
+                WireClient.Frame reply = client.read();
+                assertEquals(2, reply.seq());
+                assertEquals(0, reply.code());
+                assertEquals("v2", reply.data());
+                assertEquals("the request behind it keeps its place", 3, client.read().seq());
+            } finally {
+                second.unregister();
+            }
         }
     }
 

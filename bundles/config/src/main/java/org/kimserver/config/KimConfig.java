@@ -47,8 +47,8 @@ public final class KimConfig {
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
             "server_name", "worker_cnt", "node_type", "node_host", "node_port", "gate_host", "gate_port",
             "gate_codec", "keep_alive", "log_path", "log_level", "log_max_size_mb", "log_max_files",
-            "max_clients", "max_frame_size", "close_on_unknown_cmd", "io_threads", "is_reuseport", "modules", "redis", "database",
-            "zookeeper");
+            "max_clients", "max_frame_size", "close_on_unknown_cmd", "handler_grace_ms", "io_threads",
+            "is_reuseport", "modules", "redis", "database", "zookeeper");
 
     private final Map<String, Map<String, Object>> configurations;
     private final Map<String, Map<String, Map<String, Object>>> factoryConfigurations;
@@ -142,6 +142,7 @@ public final class KimConfig {
         // Limits the original lacks: a frame above max_frame_size closes the connection before it is buffered.
         p.put("max.frame.size", top.integer("max_frame_size", 1 << 20, 64, Integer.MAX_VALUE));
         p.put("close.on.unknown.cmd", top.bool("close_on_unknown_cmd", true));
+        p.put("handler.grace.ms", top.integer("handler_grace_ms", 3000, 0, 600_000));
         p.put("io.threads", top.integer("io_threads", 0, 0, 1024));
         p.put("is.reuseport", top.bool("is_reuseport", false));
         return p;

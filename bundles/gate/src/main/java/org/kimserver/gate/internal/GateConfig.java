@@ -25,6 +25,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Close the connection after answering an unknown command, as the original")
     boolean close_on_unknown_cmd() default true;
 
+    @AttributeDefinition(description = "Milliseconds a request waits for a handler when its command lost its handler"
+            + " that recently (a module being updated); 0: answer code 4 at once")
+    int handler_grace_ms() default 3000;
+
     @AttributeDefinition(description = "Network threads of the gate; 0: one per core")
     int io_threads() default 0;
 }

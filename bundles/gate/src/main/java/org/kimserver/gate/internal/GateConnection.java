@@ -43,6 +43,8 @@ final class GateConnection extends ByteToMessageDecoder {
     private boolean busy;
     /** No further request is taken; the connection closes once the replies owed are written. */
     private boolean stopped;
+    /** A request waiting for its command's handler to come back (see {@link #awaitHandler}). */
+    private GateRequest held;
     private long lastActivity;
     private ScheduledFuture<?> idleCheck;
 
@@ -161,7 +163,12 @@ final class GateConnection extends ByteToMessageDecoder {
         do {
             route = gate.registry().find(request.cmd());
             if (route == null) {
-                unknownCommand(request);
+                long lost = gate.registry().lostAt(request.cmd());
+                if (lost != HandlerRegistry.NEVER && System.nanoTime() - lost < gate.handlerGraceNanos()) {
+                    awaitHandler(request, lost + gate.handlerGraceNanos());
+                } else {
+                    unknownCommand(request);
+                }
                 return;
             }
         } while (!route.handler().enter()); // its handler is being removed: the table no longer holds it
@@ -194,11 +201,53 @@ final class GateConnection extends ByteToMessageDecoder {
             return;
         }
         reply(request, reply);
+        resume();
+    }
+
+    /** Handles what queued up while the connection was busy, then writes the replies. */
+    private void resume() {
         while (!busy && !waiting.isEmpty()) {
             dispatch(waiting.poll());
         }
         updateReading();
         flushReplies();
+    }
+
+    /**
+     * The command lost its handler a moment ago, most likely because its bundle is being updated: hold the
+     * request (and the connection's later ones) until a handler appears or the grace period ends.
+     */
+    private void awaitHandler(GateRequest request, long waitUntil) {
+        busy = true;
+        held = request;
+        watchHeld(request, waitUntil);
+    }
+
+    /** Looks again at the next handler change, and at the end of the grace period. */
+    private void watchHeld(GateRequest request, long waitUntil) {
+        gate.registry().nextChange().thenRun(() -> ctx.executor().execute(() -> retryHeld(request, waitUntil)));
+        ctx.executor().schedule(() -> retryHeld(request, waitUntil), Math.max(0, waitUntil - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void retryHeld(GateRequest request, long waitUntil) {
+        if (held != request || !ctx.channel().isActive()) {
+            return; // already handled by the other watch
+        }
+        boolean served = gate.registry().find(request.cmd()) != null;
+        boolean expired = System.nanoTime() - waitUntil >= 0;
+        if (!served && !expired) {
+            watchHeld(request, waitUntil); // a change for another command, or an early timer
+            return;
+        }
+        held = null;
+        busy = false;
+        if (served) {
+            dispatch(request);
+        } else {
+            unknownCommand(request);
+        }
+        resume();
     }
 
     private Reply invoke(HandlerEntry handler, GateRequest request) {
@@ -282,7 +331,7 @@ final class GateConnection extends ByteToMessageDecoder {
     private void checkIdle() {
         long idle = System.nanoTime() - lastActivity;
         if (busy) {
-            idle = 0; // a handler at work for this client counts as activity
+            idle = 0; // a handler at work (or awaited) for this client counts as activity
         }
         if (idle >= gate.keepAliveNanos()) {
             gate.counters().idleClosed.increment();

@@ -67,7 +67,7 @@ public final class GateServer {
         handlerThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kim-handler-", 0).factory());
         GateContext context = new GateContext(registry, counters, handlerThreads,
                 TimeUnit.MILLISECONDS.toNanos(config.keep_alive()), config.max_frame_size(),
-                config.close_on_unknown_cmd());
+                config.close_on_unknown_cmd(), TimeUnit.MILLISECONDS.toNanos(config.handler_grace_ms()));
         int maxClients = config.max_clients();
 
         ServerBootstrap bootstrap = new ServerBootstrap()

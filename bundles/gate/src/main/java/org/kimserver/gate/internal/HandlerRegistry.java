@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,6 +49,9 @@ public final class HandlerRegistry {
     /** Call counts by command, kept across handler changes. */
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(new int[0], new Route[0], null);
+    /** System.nanoTime() when each command lost its last handler. */
+    private final Map<Integer, Long> lostAt = new ConcurrentHashMap<>();
+    private volatile CompletableFuture<Void> nextChange = new CompletableFuture<>();
 
     @Reference(name = "handlers", service = CommandHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, bind = "bind", unbind = "unbind", updated = "updated")
@@ -141,7 +145,36 @@ public final class HandlerRegistry {
                 table[i++] = route;
             }
         }
+        Routes previous = routes;
         routes = new Routes(Arrays.copyOf(cmds, i), Arrays.copyOf(table, i), any);
+        long now = System.nanoTime();
+        for (Route old : previous.routes()) {
+            if (!byCmd.containsKey(old.cmd())) {
+                lostAt.put(old.cmd(), now);
+            }
+        }
+        if (previous.any() != null && any == null) {
+            lostAt.put(ANY, now);
+        }
+        CompletableFuture<Void> changed = nextChange;
+        nextChange = new CompletableFuture<>();
+        changed.complete(null);
+    }
+
+    /** What {@link #lostAt} answers for a command that never lost a handler. */
+    static final long NEVER = Long.MIN_VALUE;
+
+    /**
+     * The {@code System.nanoTime()} at which a command lost its last handler (an update of its bundle, say), or
+     * {@link #NEVER}. Losing the catch-all counts for every command.
+     */
+    long lostAt(int cmd) {
+        return Math.max(lostAt.getOrDefault(cmd, NEVER), lostAt.getOrDefault(ANY, NEVER));
+    }
+
+    /** Completes at the next change of the handlers. */
+    CompletableFuture<Void> nextChange() {
+        return nextChange;
     }
 
     private Route route(int cmd, List<HandlerEntry> candidates) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Hot update under load: kim-bench sends hello requests for <seconds> (pipelined bursts, no pause) while
+# module-test is replaced in deploy/ half-way through; prints kim-bench's report, the gap between the old
+# handler leaving and the new one arriving (from the log), and one RESULT line. Every request should get code 0.
+# Usage: bench/hot-update.sh [users=50] [seconds=6]   (build first: ./dev mvn -q install -DskipTests)
+# Environment: KIM_BENCH_PORT (default 3355).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+users=${1:-50} seconds=${2:-6}
+port=${KIM_BENCH_PORT:-3355}
+src=$(ls -d container/target/kimserver-*/kimserver-* | head -n 1)
+work=$(mktemp -d)
+home=$work/kimserver
+cleanup() {
+    "$home/bin/kimserver" stop > /dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cp -r "$src" "$home"
+sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port/" "$home/etc/kimserver.json"
+"$home/bin/kimserver" start > /dev/null
+for _ in $(seq 50); do
+    "$home/bin/kimserver" console kim:cmds 2>/dev/null | grep -q '^1001 ' && break
+    sleep 0.2
+done
+jar=$(ls "$home"/deploy/kimserver-module-test-*.jar)
+"$home/bin/kim-bench" --no-progress --pause 0 --duration "$seconds" 127.0.0.1 "$port" 1001 "$users" 1 \
+    > "$work/bench.out" 2>&1 &
+bench=$!
+sleep "$(awk -v s="$seconds" 'BEGIN {print s / 2}')"
+cp "$jar" "$work/new.jar" && touch "$work/new.jar" && mv "$work/new.jar" "$jar" # a new build, as fileinstall sees it
+status=0
+wait "$bench" || status=$?
+cat "$work/bench.out"
+ms() { sed -n "s/.*\]\[\([0-9:. -]*\)\]\[org.kimserver.gate\].*handler $1: .*HelloHandler.*/\1/p" \
+    "$home/log/kimserver.log" | tail -n 1 | awk '{split($2, t, ":"); printf "%.0f", (t[1] * 3600 + t[2] * 60 + t[3]) * 1000}'; }
+removed=$(ms removed) added=$(ms added)
+echo "hello handler gap: $((added - removed)) ms (removed and re-added while the update ran)"
+echo "RESULT $(grep '^RESULT' "$work/bench.out" | cut -d' ' -f2-) kim_bench_exit=$status handler_gap_ms=$((added - removed))"
