@@ -11,23 +11,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 users=${1:-10000} packets=${2:-100} runs=${3:-3}
 port=${KIM_BENCH_PORT:-3355}
 threads=${KIM_BENCH_THREADS:-1}
-src=$(ls -d container/target/kimserver-*/kimserver-* | head -n 1)
-work=$(mktemp -d)
-home=$work/kimserver
-cleanup() {
-    "$home/bin/kimserver" stop > /dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cp -r "$src" "$home"
-sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port, \"io_threads\": ${KIM_IO_THREADS:-0}/; s/\"log_level\": *\"[a-z]*\"/\"log_level\": \"info\"/" \
-    "$home/etc/kimserver.json"
-"$home/bin/kimserver" start > /dev/null
-pid=$(cat "$home/data/kimserver.pid")
-for _ in $(seq 50); do # fileinstall deploys module-test just after start
-    "$home/bin/kimserver" console kim:cmds 2>/dev/null | grep -q '^1001 ' && break
-    sleep 0.2
-done
+# shellcheck source=dist.sh
+. bench/dist.sh
+kim_start_copy "\"io_threads\": ${KIM_IO_THREADS:-0}"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)

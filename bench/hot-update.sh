@@ -9,22 +9,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 users=${1:-50} seconds=${2:-6}
 port=${KIM_BENCH_PORT:-3355}
-src=$(ls -d container/target/kimserver-*/kimserver-* | head -n 1)
-work=$(mktemp -d)
-home=$work/kimserver
-cleanup() {
-    "$home/bin/kimserver" stop > /dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cp -r "$src" "$home"
-sed -i "s/\"gate_port\": *[0-9]*/\"gate_port\": $port, \"handler_grace_ms\": ${KIM_HANDLER_GRACE_MS:-3000}/" \
-    "$home/etc/kimserver.json"
-"$home/bin/kimserver" start > /dev/null
-for _ in $(seq 50); do
-    "$home/bin/kimserver" console kim:cmds 2>/dev/null | grep -q '^1001 ' && break
-    sleep 0.2
-done
+# shellcheck source=dist.sh
+. bench/dist.sh
+kim_start_copy "\"handler_grace_ms\": ${KIM_HANDLER_GRACE_MS:-3000}"
 jar=$(ls "$home"/deploy/kimserver-module-test-*.jar)
 "$home/bin/kim-bench" --no-progress --pause 0 --duration "$seconds" 127.0.0.1 "$port" 1001 "$users" 1 \
     > "$work/bench.out" 2>&1 &

@@ -56,7 +56,6 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 @ExamReactorStrategy(PerClass.class)
 public class ContainerIT {
     private static final String SERVER_NAME = "itest-node";
-    private static final String GATE_PORT_PROPERTY = "kimserver.itest.gate.port";
 
     @Inject
     private BundleContext context;
@@ -75,19 +74,13 @@ public class ContainerIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path dist = Path.of(System.getProperty("kimserver.dist"));
-        Path home = Files.createTempDirectory("kimserver-itest");
-        Files.createDirectories(home.resolve("etc"));
-        Files.createDirectories(home.resolve("deploy"));
         int port = KimContainer.freePort();
-        String json = Files.readString(dist.resolve("etc/kimserver.json"))
-                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\"")
-                .replace("\"gate_port\": 3355", "\"gate_port\": " + port);
-        Files.writeString(home.resolve("etc/kimserver.json"), json);
+        Path home = KimContainer.home("kimserver-itest", port, json -> json
+                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\""));
 
         return new Option[] {
-            composite(KimContainer.options(dist, home)),
-            systemProperty(GATE_PORT_PROPERTY).value(Integer.toString(port)),
+            composite(KimContainer.options(KimContainer.dist(), home)),
+            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
         };
     }
 
@@ -174,14 +167,14 @@ public class ContainerIT {
     @Test
     public void configurationFromKimserverJsonReachesTheComponents() throws Exception {
         await("kimserver.server configuration", () -> SERVER_NAME.equals(property("kimserver.server", "server.name")));
-        assertEquals(Integer.getInteger(GATE_PORT_PROPERTY), property("kimserver.gate", "gate.port"));
+        assertEquals(Integer.getInteger(KimContainer.GATE_PORT_PROPERTY), property("kimserver.gate", "gate.port"));
         assertEquals(6379, property("kimserver.redis~test", "port"));
         assertEquals("root", property("kimserver.mysql~test", "user"));
         assertEquals("INFO", property("org.ops4j.pax.logging", "log4j2.rootLogger.level"));
         // The shell component receives the same values as typed configuration.
         String info = shell("kim:info");
         assertTrue(info, info.contains(SERVER_NAME + " (node type gate, 1 worker)"));
-        assertTrue(info, info.contains("gate 127.0.0.1:" + Integer.getInteger(GATE_PORT_PROPERTY)));
+        assertTrue(info, info.contains("gate 127.0.0.1:" + Integer.getInteger(KimContainer.GATE_PORT_PROPERTY)));
         assertTrue(info, info.contains("problems    none"));
     }
 

@@ -47,7 +47,6 @@ import org.osgi.framework.ServiceRegistration;
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class GateIT {
-    private static final String PORT_PROPERTY = "kimserver.itest.gate.port";
     private static final int KEEP_ALIVE_MS = 1500;
     private static final int MAX_CLIENTS = 40;
     private static final int MAX_FRAME_SIZE = 65536;
@@ -68,17 +67,12 @@ public class GateIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path dist = Path.of(System.getProperty("kimserver.dist"));
-        Path home = Files.createTempDirectory("kimserver-gate-itest");
-        Files.createDirectories(home.resolve("etc"));
-        Files.createDirectories(home.resolve("deploy"));
         int port = KimContainer.freePort();
-        String json = Files.readString(dist.resolve("etc/kimserver.json"))
-                .replace("\"gate_port\": 3355", "\"gate_port\": " + port)
+        Path dist = KimContainer.dist();
+        Path home = KimContainer.home("kimserver-gate-itest", port, json -> json
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": " + MAX_CLIENTS + ", \"max_frame_size\": "
-                        + MAX_FRAME_SIZE + ", \"handler_grace_ms\": " + HANDLER_GRACE_MS + ",");
-        Files.writeString(home.resolve("etc/kimserver.json"), json);
+                        + MAX_FRAME_SIZE + ", \"handler_grace_ms\": " + HANDLER_GRACE_MS + ","));
         try (Stream<Path> shipped = Files.list(dist.resolve("deploy"))) {
             for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
                 Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
@@ -86,7 +80,7 @@ public class GateIT {
         }
         return new Option[] {
             composite(KimContainer.options(dist, home)),
-            systemProperty(PORT_PROPERTY).value(Integer.toString(port)),
+            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
         };
     }
 
@@ -94,7 +88,7 @@ public class GateIT {
 
     private WireClient connect() throws Exception {
         KimContainer.await("module-test's hello handler", () -> shellQuietly("kim:cmds").contains("\n1001 "));
-        return new WireClient(Integer.getInteger(PORT_PROPERTY));
+        return new WireClient(Integer.getInteger(KimContainer.GATE_PORT_PROPERTY));
     }
 
     private String shellQuietly(String command) {

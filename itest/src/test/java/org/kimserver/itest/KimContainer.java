@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.apache.felix.service.command.CommandProcessor;
@@ -31,7 +32,28 @@ import org.osgi.framework.Constants;
 
 /** The distribution's system bundles in Pax Exam's native container, set up as the launcher sets them up. */
 final class KimContainer {
+    /** System property that hands the gate port chosen by a test's configuration to its test methods. */
+    static final String GATE_PORT_PROPERTY = "kimserver.itest.gate.port";
     private KimContainer() {
+    }
+
+    /** The unpacked distribution the build made. */
+    static Path dist() {
+        return Path.of(System.getProperty("kimserver.dist"));
+    }
+
+    /**
+     * A new server home with the distribution's etc/kimserver.json, its gate on {@code gatePort}, changed further
+     * by {@code edit}, and an empty deploy/.
+     */
+    static Path home(String prefix, int gatePort, UnaryOperator<String> edit) throws IOException {
+        Path home = Files.createTempDirectory(prefix);
+        Files.createDirectories(home.resolve("etc"));
+        Files.createDirectories(home.resolve("deploy"));
+        String json = Files.readString(dist().resolve("etc/kimserver.json"))
+                .replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort);
+        Files.writeString(home.resolve("etc/kimserver.json"), edit.apply(json));
+        return home;
     }
 
     /** Every system/&lt;N&gt; jar of the distribution at start level N, with the launcher's framework properties. */

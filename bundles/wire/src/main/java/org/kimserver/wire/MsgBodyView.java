@@ -139,14 +139,6 @@ public final class MsgBodyView {
         return -1;
     }
 
-    public int dataIndex() {
-        return dataIndex;
-    }
-
-    public int dataLength() {
-        return dataLength;
-    }
-
     /** A copy of the {@code data} bytes. */
     public byte[] data() {
         byte[] data = new byte[dataLength];

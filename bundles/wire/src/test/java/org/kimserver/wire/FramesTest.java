@@ -119,7 +119,7 @@ public class FramesTest {
         assertEquals("payload", new String(view.data(), StandardCharsets.UTF_8));
 
         assertTrue(view.parse(Unpooled.wrappedBuffer(NONE), 0, 0));
-        assertEquals(0, view.dataLength());
+        assertEquals(0, view.data().length);
     }
 
     /** Truncations of a valid body and some garbage are refused; protobuf refuses the same bytes. */
