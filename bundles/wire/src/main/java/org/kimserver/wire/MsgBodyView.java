@@ -36,22 +36,22 @@ public final class MsgBodyView {
         position = index;
         int end = index + length;
         while (position < end) {
-            long tag = readVarint(end);
-            if (tag < 0 || (tag >>> 3) == 0) {
+            int tag = readTag(end);
+            if (tag < 0) {
                 return false;
             }
-            int field = (int) (tag >>> 3);
-            int wireType = (int) (tag & 7);
+            int field = tag >>> 3;
+            int wireType = tag & 7;
             if (wireType == 2) {
-                long len = readVarint(end);
-                if (len < 0 || len > end - position) {
+                int len = readLength(end);
+                if (len < 0) {
                     return false;
                 }
                 int fieldIndex = position;
-                position += (int) len;
+                position += len;
                 if (field == 3) {
                     dataIndex = fieldIndex;
-                    dataLength = (int) len;
+                    dataLength = len;
                 } else if (field == 2) {
                     if (!parseResult(fieldIndex, position)) {
                         return false;
@@ -74,12 +74,12 @@ public final class MsgBodyView {
         msgIndex = start;
         msgLength = 0;
         while (position < end) {
-            long tag = readVarint(end);
-            if (tag < 0 || (tag >>> 3) == 0) {
+            int tag = readTag(end);
+            if (tag < 0) {
                 return false;
             }
-            int field = (int) (tag >>> 3);
-            int wireType = (int) (tag & 7);
+            int field = tag >>> 3;
+            int wireType = tag & 7;
             if (field == 1 && wireType == 0) {
                 long value = readVarint(end);
                 if (value == -1 && position > end) {
@@ -87,13 +87,13 @@ public final class MsgBodyView {
                 }
                 code = (int) value;
             } else if (field == 2 && wireType == 2) {
-                long len = readVarint(end);
-                if (len < 0 || len > end - position) {
+                int len = readLength(end);
+                if (len < 0) {
                     return false;
                 }
                 msgIndex = position;
-                msgLength = (int) len;
-                position += (int) len;
+                msgLength = len;
+                position += len;
             } else if (!skip(wireType, end)) {
                 return false;
             }
@@ -115,6 +115,18 @@ public final class MsgBodyView {
             }
         }
         return position <= end;
+    }
+
+    /** Reads a field tag; -1 if it is malformed or names field number 0. */
+    private int readTag(int end) {
+        long tag = readVarint(end);
+        return tag < 0 || tag > Integer.MAX_VALUE || (tag >>> 3) == 0 ? -1 : (int) tag;
+    }
+
+    /** Reads the length of a length-delimited field; -1 if it is malformed or runs past {@code end}. */
+    private int readLength(int end) {
+        long len = readVarint(end);
+        return len < 0 || len > end - position ? -1 : (int) len;
     }
 
     /**
