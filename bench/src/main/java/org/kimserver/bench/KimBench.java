@@ -82,8 +82,8 @@ public final class KimBench {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        channel.pipeline().addLast(new User(userIds.incrementAndGet(), options, results, seqs,
-                                finished, sharedTemplate));
+                        channel.pipeline().addLast(User.decoder(), new User(userIds.incrementAndGet(), options,
+                                results, seqs, finished, sharedTemplate));
                     }
                 });
 

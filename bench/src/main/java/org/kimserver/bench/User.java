@@ -3,21 +3,34 @@ package org.kimserver.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.kimserver.wire.FrameDecoder;
 import org.kimserver.wire.Frames;
 import org.kimserver.wire.MsgBodyView;
 
 /**
  * One simulated user on one connection: sends a burst, checks each reply (cmd+1, the next seq of the burst, an
- * rsp_result), and sends the next burst when the last reply of this one is in.
+ * rsp_result), and sends the next burst when the last reply of this one is in. Replies are cut by the shared
+ * {@link FrameDecoder}, placed before this handler.
  */
-final class User extends ByteToMessageDecoder {
+final class User extends ChannelInboundHandlerAdapter {
+    /** The largest reply body accepted; a server's replies to these requests are tiny. */
+    static final int MAX_REPLY_BODY = 16 << 20;
+
+    /** What the user needs of one reply. */
+    record Reply(int cmd, int seq, boolean hasResult, int code) {
+        static Reply of(int cmd, int seq, MsgBodyView body) {
+            return new Reply(cmd, seq, body.hasResult(), body.code());
+        }
+    }
+
     private final BenchOptions options;
     private final Results results;
     private final AtomicInteger seqs;
@@ -26,7 +39,6 @@ final class User extends ByteToMessageDecoder {
     /** The burst's frames with seq 0, built once; a burst is a copy with the seqs filled in. */
     private final ByteBuf template;
     private final int[] seqOffsets;
-    private final MsgBodyView body = new MsgBodyView();
     private ChannelHandlerContext ctx;
     private long sent;
     private int expectedSeq;
@@ -110,36 +122,28 @@ final class User extends ByteToMessageDecoder {
         }
     }
 
+    /** The decoder for this user's replies, to go before it in the pipeline. */
+    static FrameDecoder decoder() {
+        return new FrameDecoder(MAX_REPLY_BODY, Reply::of);
+    }
+
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (!done && in.readableBytes() >= Frames.HEAD_LENGTH) {
-            int head = in.readerIndex();
-            int length = Math.max(0, Frames.bodyLength(in, head));
-            if (!Frames.hasHeadTags(in, head)) {
-                bad("a reply head is malformed");
-                ctx.close();
-                return;
-            }
-            if (in.readableBytes() < Frames.HEAD_LENGTH + length) {
-                return;
-            }
-            long now = System.nanoTime();
-            int cmd = Frames.cmd(in, head);
-            int seq = Frames.seq(in, head);
-            boolean parsed = body.parse(in, head + Frames.HEAD_LENGTH, length);
-            in.skipBytes(Frames.HEAD_LENGTH + length);
-            if (!parsed || !body.hasResult()) {
-                bad(parsed ? "a reply has no rsp_result" : "a reply body is malformed");
-            } else if (cmd != options.cmd() + 1 || seq != expectedSeq) {
-                bad("expected cmd " + (options.cmd() + 1) + " seq " + expectedSeq + ", got cmd " + cmd + " seq "
-                        + seq);
-            } else {
-                results.reply(body.code(), now - burstStartNanos);
-            }
-            expectedSeq++;
-            if (--outstanding == 0) {
-                burstAnswered();
-            }
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (done || !(msg instanceof Reply reply)) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!reply.hasResult()) {
+            bad("a reply has no rsp_result");
+        } else if (reply.cmd() != options.cmd() + 1 || reply.seq() != expectedSeq) {
+            bad("expected cmd " + (options.cmd() + 1) + " seq " + expectedSeq + ", got cmd " + reply.cmd() + " seq "
+                    + reply.seq());
+        } else {
+            results.reply(reply.code(), now - burstStartNanos);
+        }
+        expectedSeq++;
+        if (--outstanding == 0) {
+            burstAnswered();
         }
     }
 
@@ -184,7 +188,11 @@ final class User extends ByteToMessageDecoder {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        results.problem(cause.toString());
+        if (cause instanceof DecoderException) {
+            bad("a reply is malformed: " + cause.getMessage()); // a head or body the decoder refused
+        } else {
+            results.problem(cause.toString());
+        }
         ctx.close();
     }
 }

@@ -1,15 +1,22 @@
 package org.kimserver.itest;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -124,10 +131,7 @@ public class DistributionIT {
     public void theShippedModuleAnswersKimBenchFromDeploy() throws Exception {
         Result start = kimserver("start");
         assertEquals(start.output(), 0, start.exitCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!kimserver("console", "kim:cmds").output().contains("\n1007 ") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
+        awaitCommand("1007");
         String port = Integer.toString(gatePort);
 
         Result hello = bin("kim-bench", "--no-progress", "--pause", "0", "127.0.0.1", port, "1001", "20", "250");
@@ -157,14 +161,119 @@ public class DistributionIT {
         Result start = exec(home, List.of(home.resolve("bin/kimserver").toString(), "start"),
                 "KIM_JAVA_OPTS", "-Dio.netty.transport.noNative=true");
         assertEquals(start.output(), 0, start.exitCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!kimserver("console", "kim:cmds").output().contains("\n1001 ") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
+        awaitCommand("1001");
         Result stats = kimserver("console", "kim:stats");
         assertTrue(stats.output(), stats.output().contains("(nio, Unsafe buffers)"));
         Result hello = bin("kim-bench", "--no-progress", "127.0.0.1", Integer.toString(gatePort), "1001", "5", "100");
         assertEquals(hello.output(), 0, hello.exitCode());
+    }
+
+    /**
+     * {@code bin/kimserver stop} while clients have written thousands of requests the server has not answered yet:
+     * the listener closes first, every request written before the stop gets its reply (from the business module,
+     * which stops only after the gate has drained), and every connection then ends with a FIN, not a reset.
+     */
+    @Test
+    public void aStopUnderLoadAnswersEveryRequestWrittenBeforeIt() throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        awaitCommand("1007");
+        int users = 20;
+        int requests = 5000;
+        List<WireClient> clients = new ArrayList<>();
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        List<CompletableFuture<String>> readers = new ArrayList<>();
+        ExecutorService threads = Executors.newCachedThreadPool(); // a reader and a writer for each client
+        try {
+            for (int user = 1; user <= users; user++) {
+                WireClient client = new WireClient(gatePort);
+                clients.add(client);
+                ByteArrayOutputStream frames = new ByteArrayOutputStream();
+                for (int seq = 1; seq <= requests; seq++) {
+                    frames.writeBytes(WireClient.request(1007, seq,
+                            "{\"user_id\":" + user + ",\"user_name\":\"hello - " + user + "\"}"));
+                }
+                writers.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        client.send(frames.toByteArray());
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, threads));
+                readers.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        for (int seq = 1; seq <= requests; seq++) {
+                            WireClient.Frame reply = client.read();
+                            if (reply.seq() != seq || reply.code() != 0) {
+                                return "reply " + seq + ": seq " + reply.seq() + " code " + reply.code();
+                            }
+                        }
+                        return client.input().read() == -1 ? "ok" : "more after the last reply";
+                    } catch (IOException e) {
+                        return e.toString();
+                    }
+                }, threads));
+            }
+            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            Result stop = kimserver("stop"); // every request is written; thousands are still unanswered
+            assertEquals(stop.output(), 0, stop.exitCode());
+            for (CompletableFuture<String> reader : readers) {
+                assertEquals("every request written before the stop answered, then a clean close", "ok",
+                        reader.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            for (WireClient client : clients) {
+                client.close();
+            }
+            threads.shutdownNow();
+        }
+        assertTrue(log(), log().contains("gate stopping: every connection was served and closed"));
+    }
+
+    /**
+     * With an open-file limit far below max_clients, the server says so once at start, and a connection beyond
+     * what the limit can hold is closed at once (no hang, no "Too many open files" stack trace in the log).
+     */
+    @Test
+    public void aLowOpenFileLimitIsReportedAndConnectionsBeyondItAreRefused() throws Exception {
+        Result start = exec(home, List.of("bash", "-c", "ulimit -n 512 && exec bin/kimserver start"));
+        assertEquals(start.output(), 0, start.exitCode());
+        awaitCommand("1001");
+        String stats = kimserver("console", "kim:stats").output();
+        Matcher limit = Pattern.compile("refused \\(max_clients (\\d+)\\)").matcher(stats);
+        assertTrue(stats, limit.find());
+        int room = Integer.parseInt(limit.group(1));
+        assertTrue(stats, room > 0 && room < 512 - 256);
+        assertTrue(log(), log().contains("max_clients is 20000 but the open-file limit (512 files"));
+
+        List<WireClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < room; i++) {
+                WireClient client = new WireClient(gatePort);
+                clients.add(client);
+                assertEquals(0, client.send(WireClient.request(1001, i, "1 - hello")).read().code());
+            }
+            for (int i = 0; i < 5; i++) {
+                try (WireClient beyond = new WireClient(gatePort)) {
+                    assertTrue("closed at once", beyond.closedByServer(2000));
+                }
+            }
+        } finally {
+            for (WireClient client : clients) {
+                client.close();
+            }
+        }
+        assertTrue(kimserver("console", "kim:stats").output(), kimserver("console", "kim:stats").output()
+                .contains("5 refused (max_clients " + room + ")"));
+        assertFalse(log(), log().contains("Too many open files"));
+    }
+
+    private void awaitCommand(String cmd) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!kimserver("console", "kim:cmds").output().contains("\n" + cmd + " ")
+                && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
     }
 
     @Test

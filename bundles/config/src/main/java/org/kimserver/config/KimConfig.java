@@ -48,6 +48,7 @@ public final class KimConfig {
             "server_name", "worker_cnt", "node_type", "node_host", "node_port", "gate_host", "gate_port",
             "gate_codec", "keep_alive", "log_path", "log_level", "log_max_size_mb", "log_max_files",
             "max_clients", "max_frame_size", "close_on_unknown_cmd", "handler_grace_ms", "io_threads",
+            "frame_timeout_ms", "min_body_rate", "max_clients_per_ip", "max_buffered_mb", "stop_timeout_ms",
             "is_reuseport", "modules", "redis", "database", "zookeeper");
 
     private final Map<String, Map<String, Object>> configurations;
@@ -144,6 +145,12 @@ public final class KimConfig {
         p.put("close.on.unknown.cmd", top.bool("close_on_unknown_cmd", true));
         p.put("handler.grace.ms", top.integer("handler_grace_ms", 3000, 0, 600_000));
         p.put("io.threads", top.integer("io_threads", 0, 0, 1024));
+        // Limits against slow and greedy clients, and the graceful stop.
+        p.put("frame.timeout.ms", top.integer("frame_timeout_ms", 10_000, 100, 3_600_000));
+        p.put("min.body.rate", top.integer("min_body_rate", 65_536, 0, Integer.MAX_VALUE));
+        p.put("max.clients.per.ip", top.integer("max_clients_per_ip", 0, 0, Integer.MAX_VALUE));
+        p.put("max.buffered.mb", top.integer("max_buffered_mb", 128, 1, 1 << 20));
+        p.put("stop.timeout.ms", top.integer("stop_timeout_ms", 10_000, 0, 600_000));
         p.put("is.reuseport", top.bool("is_reuseport", false));
         return p;
     }

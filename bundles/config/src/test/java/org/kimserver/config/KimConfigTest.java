@@ -63,6 +63,12 @@ public class KimConfigTest {
         assertEquals(false, gate.get("is.reuseport"));
         assertEquals(1 << 20, gate.get("max.frame.size"));
         assertEquals(true, gate.get("close.on.unknown.cmd"));
+        // The limits the original lacks, at their defaults.
+        assertEquals(10_000, gate.get("frame.timeout.ms"));
+        assertEquals(65_536, gate.get("min.body.rate"));
+        assertEquals(0, gate.get("max.clients.per.ip"));
+        assertEquals(128, gate.get("max.buffered.mb"));
+        assertEquals(10_000, gate.get("stop.timeout.ms"));
 
         Map<String, Object> zk = config.configurations().get(KimConfig.ZOOKEEPER_PID);
         assertEquals(false, zk.get("is.open"));
@@ -119,6 +125,10 @@ public class KimConfigTest {
         assertRejected(withKey("log_path", "\"\""), "'log_path'");
         assertRejected(withKey("gate_codec", "\"http\""), "'gate_codec'", "not supported");
         assertRejected(withKey("modules", "\"module_test.so\""), "'modules'", "array");
+        assertRejected(original().replace("\"max_clients\": 20000,", "\"max_clients\": 20000, \"max_buffered_mb\": 0,"),
+                "'max_buffered_mb'", "out of range");
+        assertRejected(original().replace("\"max_clients\": 20000,", "\"max_clients\": 20000, \"frame_timeout_ms\": 5,"),
+                "'frame_timeout_ms'", "out of range");
         assertRejected(original().replace("\"port\": 6379", "\"port\": \"x\""), "'redis.test.port'");
         assertRejected(original().replace("\"user\": \"root\", ", ""), "'database.nodes.test.user'");
     }

@@ -23,9 +23,14 @@ final class PaxLoggingConfiguration {
     static Map<String, Object> properties(LogSettings log, Path logDir, String processTag) {
         Path file = logDir.resolve(log.path()).toAbsolutePath().normalize();
         // Four-letter level names as the original's log lines (FATAL shows as CRIT); the bundle name comes from
-        // the MDC Pax Logging fills for every event.
+        // the MDC Pax Logging fills for every event. Messages may carry client data (a module may log a request),
+        // so none may start a line of its own: CR and LF in a message are written as \r and \n, other control
+        // characters (and the Unicode line separators) as '?', and every line of a stack trace after its first
+        // is indented, so an exception message cannot forge a line either.
         String pattern = "[%level{FATAL=CRIT, ERROR=ERRO, WARN=WARN, INFO=INFO, DEBUG=DBUG, TRACE=TRAC}]"
-                + "[" + processTag + "][%pid][%d{yyyy-MM-dd HH:mm:ss.SSS}][%X{bundle.name}] %c - %m%n%throwable";
+                + "[" + processTag + "][%pid][%d{yyyy-MM-dd HH:mm:ss.SSS}][%X{bundle.name}] %c - "
+                + "%enc{" + neutralised("%m") + "}{CRLF}%n"
+                + "%replace{" + neutralised("%throwable") + "}{\\r?\\n(?=[^\\t])}{$0\t}";
         Map<String, Object> p = new LinkedHashMap<>();
         p.put(ROOT_LEVEL, log.level().log4jLevel());
         p.put("log4j2.rootLogger.appenderRef.file.ref", "file");
@@ -36,11 +41,17 @@ final class PaxLoggingConfiguration {
         p.put("log4j2.appender.file.append", "true");
         p.put("log4j2.appender.file.layout.type", "PatternLayout");
         p.put("log4j2.appender.file.layout.pattern", pattern);
+        p.put("log4j2.appender.file.layout.alwaysWriteExceptions", "false"); // the pattern writes them itself
         p.put("log4j2.appender.file.policies.type", "Policies");
         p.put("log4j2.appender.file.policies.size.type", "SizeBasedTriggeringPolicy");
         p.put("log4j2.appender.file.policies.size.size", log.maxSizeMb() + "MB");
         p.put("log4j2.appender.file.strategy.type", "DefaultRolloverStrategy");
         p.put("log4j2.appender.file.strategy.max", Integer.toString(log.maxFiles()));
         return p;
+    }
+
+    /** Log4j's {@code %replace} of every control character but CR, LF and tab (and of a lone CR) by '?'. */
+    private static String neutralised(String converter) {
+        return "%replace{" + converter + "}{[\\p{Cntrl}&&[^\\r\\n\\t]]|[\\u0085\\u2028\\u2029]|\\r(?!\\n)}{?}";
     }
 }

@@ -1,5 +1,8 @@
 package org.kimserver.gate.internal;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.util.internal.PlatformDependent;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
@@ -30,14 +33,25 @@ public final class GateCommands {
                 : "listening on " + address.getHostString() + ":" + address.getPort() + " (" + server.transportName()
                         + ")");
         line(out, "connections", counters.connections.get() + " open, " + counters.accepted.sum() + " accepted, "
-                + counters.refused.sum() + " refused (max_clients), " + counters.idleClosed.sum()
-                + " closed idle (keep_alive)");
+                + counters.refused.sum() + " refused (max_clients" + (server == null ? "" : " " + server.maxClients())
+                + "), " + counters.refusedPerAddress.sum() + " refused (max_clients_per_ip), "
+                + counters.idleClosed.sum() + " closed idle (keep_alive), " + counters.acceptFailures.sum()
+                + " accept failures");
         line(out, "commands", counters.commands.sum() + String.format(" (%.1f per second)",
                 counters.commandsPerSecond()));
         line(out, "reads", counters.reads.sum() + " (" + counters.readBytes.sum() + " bytes)");
         line(out, "writes", counters.writes.sum() + " (" + counters.writeBytes.sum() + " bytes)");
         line(out, "bad frames", counters.malformedFrames.sum() + " malformed, " + counters.oversizeFrames.sum()
-                + " above max_frame_size");
+                + " above max_frame_size, " + counters.frameTimeouts.sum() + " not whole in time (frame_timeout_ms), "
+                + counters.refusedOverBudget.sum() + " refused by the memory budget");
+        MemoryBudget budget = server == null ? null : server.budget();
+        line(out, "buffered", budget == null ? "nothing (not listening)"
+                : budget.used() + " bytes of " + budget.limit() + " (max_buffered_mb), " + budget.pausedConnections()
+                        + " connections waiting for room");
+        line(out, "direct memory", PlatformDependent.usedDirectMemory() + " bytes in use by Netty (pooled: "
+                + (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider pooled
+                        ? pooled.metric().usedDirectMemory() + " bytes" : "not pooled") + ")");
+        line(out, "stops", counters.cutAtStop.sum() + " connections still busy at stop_timeout_ms");
         Map<Integer, Long> errors = counters.errorsByCode();
         StringBuilder codes = new StringBuilder();
         errors.forEach((code, count) -> codes.append(codes.isEmpty() ? "" : ", ").append("code ").append(code)

@@ -31,4 +31,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "Network threads of the gate; 0: one per core")
     int io_threads() default 0;
+
+    @AttributeDefinition(description = "Milliseconds a frame may take to arrive whole, from its first byte")
+    int frame_timeout_ms() default 10000;
+
+    @AttributeDefinition(description = "Bytes a second a long body must arrive at, on average, when it needs more"
+            + " than frame_timeout_ms; 0: frame_timeout_ms for every frame")
+    int min_body_rate() default 65536;
+
+    @AttributeDefinition(description = "Connections one client address may hold; 0: no limit")
+    int max_clients_per_ip() default 0;
+
+    @AttributeDefinition(description = "Megabytes all connections together may hold in incomplete frames, queued"
+            + " requests and unwritten replies")
+    int max_buffered_mb() default 128;
+
+    @AttributeDefinition(description = "Milliseconds a stop waits for open connections to be served and quiet")
+    int stop_timeout_ms() default 10000;
 }

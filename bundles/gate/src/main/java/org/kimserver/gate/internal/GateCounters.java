@@ -17,6 +17,8 @@ public final class GateCounters {
     final AtomicInteger connections = new AtomicInteger();
     final LongAdder accepted = new LongAdder();
     final LongAdder refused = new LongAdder();
+    final LongAdder refusedPerAddress = new LongAdder();
+    final LongAdder acceptFailures = new LongAdder();
     final LongAdder idleClosed = new LongAdder();
     final LongAdder commands = new LongAdder();
     final LongAdder reads = new LongAdder();
@@ -25,6 +27,10 @@ public final class GateCounters {
     final LongAdder writeBytes = new LongAdder();
     final LongAdder malformedFrames = new LongAdder();
     final LongAdder oversizeFrames = new LongAdder();
+    final LongAdder frameTimeouts = new LongAdder();
+    final LongAdder refusedOverBudget = new LongAdder();
+    /** Connections still busy at the end of a stop's drain, closed then. */
+    final LongAdder cutAtStop = new LongAdder();
     private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
     private final long createdMillis = System.currentTimeMillis();
 

@@ -1,5 +1,6 @@
 package org.kimserver.gate.internal;
 
+import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -7,36 +8,47 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 
 /** A registered handler service, with the calls in progress so that its removal can wait for them. */
 final class HandlerEntry {
     final CommandHandler handler;
-    final ServiceReference<CommandHandler> reference;
+    /** The service's {@value CommandHandler#CMD} property as registered. */
+    final Object commands;
     final boolean nonBlocking;
     final String owner;
+    final long serviceId;
+    final int ranking;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean removed;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
 
-    HandlerEntry(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+    HandlerEntry(CommandHandler handler, Object commands, boolean nonBlocking, String owner, long serviceId,
+                 int ranking) {
         this.handler = handler;
-        this.reference = reference;
-        this.nonBlocking = Boolean.parseBoolean(String.valueOf(reference.getProperty(CommandHandler.NON_BLOCKING)));
+        this.commands = commands;
+        this.nonBlocking = nonBlocking;
+        this.owner = owner;
+        this.serviceId = serviceId;
+        this.ranking = ranking;
+    }
+
+    static HandlerEntry of(CommandHandler handler, ServiceReference<CommandHandler> reference) {
         Bundle bundle = reference.getBundle();
-        this.owner = bundle == null ? "?" : bundle.getSymbolicName() + " " + bundle.getVersion();
+        return new HandlerEntry(handler, reference.getProperty(CommandHandler.CMD),
+                Boolean.parseBoolean(String.valueOf(reference.getProperty(CommandHandler.NON_BLOCKING))),
+                bundle == null ? "?" : bundle.getSymbolicName() + " " + bundle.getVersion(),
+                (Long) reference.getProperty(Constants.SERVICE_ID),
+                reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0);
     }
 
-    long serviceId() {
-        return (Long) reference.getProperty("service.id");
-    }
-
-    int ranking() {
-        return reference.getProperty("service.ranking") instanceof Integer ranking ? ranking : 0;
-    }
+    /** The service order of the framework: the highest ranking first, then the oldest service. */
+    static final Comparator<HandlerEntry> PRECEDENCE = Comparator.comparingInt((HandlerEntry e) -> -e.ranking)
+            .thenComparingLong(e -> e.serviceId);
 
     String describe() {
-        return handler.getClass().getName() + " (service " + serviceId() + ", " + owner + ", ranking " + ranking()
+        return handler.getClass().getName() + " (service " + serviceId + ", " + owner + ", ranking " + ranking
                 + (nonBlocking ? ", non-blocking" : "") + ")";
     }
 

@@ -4,7 +4,6 @@ import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.kimserver.api.CommandHandler;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -56,28 +56,38 @@ public final class HandlerRegistry {
     @Reference(name = "handlers", service = CommandHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, bind = "bind", unbind = "unbind", updated = "updated")
     private void bind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
-        synchronized (entries) {
-            entries.add(new HandlerEntry(handler, reference));
-            rebuild();
-        }
-        LOG.info("handler added: {} for cmd {}", handler.getClass().getName(),
-                propertyText(reference.getProperty(CommandHandler.CMD)));
+        add(HandlerEntry.of(handler, reference));
     }
 
     private void updated(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+        HandlerEntry entry = HandlerEntry.of(handler, reference);
         synchronized (entries) {
-            entries.removeIf(e -> e.reference.equals(reference));
-            entries.add(new HandlerEntry(handler, reference));
+            entries.removeIf(e -> e.serviceId == entry.serviceId);
+            entries.add(entry);
             rebuild();
         }
     }
 
     /** Called while the service unregisters: after this returns, the handler is not called again. */
     private void unbind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+        remove((Long) reference.getProperty(Constants.SERVICE_ID));
+    }
+
+    /** Serves the entry's commands from now on. */
+    void add(HandlerEntry entry) {
+        synchronized (entries) {
+            entries.add(entry);
+            rebuild();
+        }
+        LOG.info("handler added: {} for cmd {}", entry.handler.getClass().getName(), propertyText(entry.commands));
+    }
+
+    /** Stops serving the handler of that service, and waits for its calls in progress (up to 30 s). */
+    void remove(long serviceId) {
         HandlerEntry removed = null;
         synchronized (entries) {
             for (HandlerEntry e : entries) {
-                if (e.reference.equals(reference)) {
+                if (e.serviceId == serviceId) {
                     removed = e;
                 }
             }
@@ -118,14 +128,12 @@ public final class HandlerRegistry {
     }
 
     private void rebuild() {
-        // Highest ranking first, then the oldest service: ServiceReference's own order, reversed.
         List<HandlerEntry> ordered = new ArrayList<>(entries);
-        ordered.sort(Comparator.comparing((HandlerEntry e) -> e.reference).reversed());
+        ordered.sort(HandlerEntry.PRECEDENCE);
         TreeMap<Integer, List<HandlerEntry>> byCmd = new TreeMap<>();
         for (HandlerEntry entry : ordered) {
-            Object value = entry.reference.getProperty(CommandHandler.CMD);
             try {
-                for (int cmd : parseCommands(value)) {
+                for (int cmd : parseCommands(entry.commands)) {
                     byCmd.computeIfAbsent(cmd, k -> new ArrayList<>()).add(entry);
                 }
             } catch (IllegalArgumentException e) {

@@ -1,0 +1,213 @@
+package org.kimserver.gate.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.kimserver.wire.FrameDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The time and memory limits of one connection, placed before its {@link FrameDecoder}:
+ * <ul>
+ * <li><b>keep_alive</b>: closed after that long without a read, a write or progress in writing, unless a handler
+ *     is at work for it;</li>
+ * <li><b>frame deadline</b>: a frame must be whole within {@code frame_timeout_ms} of its first byte, or, for a
+ *     body long enough to need more, within its length at {@code min_body_rate} bytes a second; the clock stands
+ *     still while the gate itself does not read;</li>
+ * <li><b>memory</b>: what the decoder holds is charged to the gate's budget, a large frame (above
+ *     {@value #LARGE_FRAME} bytes) by its whole claimed length as soon as its head arrives, and refused when the
+ *     budget cannot take it.</li>
+ * </ul>
+ * One timer per connection, set for the nearest deadline.
+ */
+final class ConnectionLimits extends ChannelDuplexHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
+    /** Frames above this are charged to the memory budget by their claimed length before they arrive. */
+    static final int LARGE_FRAME = 64 * 1024;
+
+    private final GateContext gate;
+    private final FrameDecoder decoder;
+    private final HeldMemory memory;
+    private final BooleanSupplier working;
+    private ChannelHandlerContext ctx;
+    private long lastActivity;
+    private long lastPendingOutput;
+    /** The time before which the frame clock does not count: the last check that found reading paused. */
+    private long frameClockFloor = Long.MIN_VALUE;
+    /** The large frame admitted by the budget, known by when it began. */
+    private long admittedSince;
+    private int admittedLength = -1;
+    private ScheduledFuture<?> check;
+    private long checkAt;
+
+    /**
+     * @param working whether a handler is at work for the connection (it is not idle then)
+     */
+    ConnectionLimits(GateContext gate, FrameDecoder decoder, HeldMemory memory, BooleanSupplier working) {
+        this.gate = gate;
+        this.decoder = decoder;
+        this.memory = memory;
+        this.working = working;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelCheck();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelCheck();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf bytes) {
+            gate.counters().reads.increment();
+            gate.counters().readBytes.add(bytes.readableBytes());
+        }
+        lastActivity = now();
+        ctx.fireChannelRead(msg);
+        if (!ctx.isRemoved()) {
+            afterRead();
+        }
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        lastActivity = now();
+        ctx.write(msg, promise);
+    }
+
+    private void start() {
+        if (check == null) {
+            lastActivity = now();
+            schedule(lastActivity + gate.settings().keepAliveNanos());
+        }
+    }
+
+    /** Charges a large frame the decoder has begun by its claimed length, and watches its deadline. */
+    private void afterRead() {
+        int frame = decoder.pendingFrameLength();
+        if (frame > LARGE_FRAME) {
+            long since = decoder.pendingSinceNanos();
+            if (frame != admittedLength || since != admittedSince) {
+                if (!memory.fits(frame - memory.input())) {
+                    gate.counters().refusedOverBudget.increment();
+                    gate.logs().overBudget().warn("{}: closing the connection: a frame of {} bytes does not fit in"
+                            + " the memory budget (max_buffered_mb), {} of {} bytes in use",
+                            ctx.channel().remoteAddress(), frame, gate.budget().used(), gate.budget().limit());
+                    ctx.fireExceptionCaught(new ConnectionFault("frame refused by the memory budget"));
+                    return;
+                }
+                admittedLength = frame;
+                admittedSince = since;
+            }
+            memory.claim(frame);
+        } else {
+            memory.claim(0);
+        }
+        if (decoder.pendingBytes() > 0) {
+            schedule(Math.max(decoder.pendingSinceNanos(), frameClockFloor) + gate.settings().frameTimeoutNanos());
+        }
+    }
+
+    private void check() {
+        check = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long now = now();
+        long pendingOutput = pendingOutput();
+        if (pendingOutput != lastPendingOutput || working.getAsBoolean()) {
+            lastPendingOutput = pendingOutput;
+            lastActivity = now; // the client takes its replies, or a handler works for it
+        }
+        if (now - lastActivity >= gate.settings().keepAliveNanos()) {
+            gate.counters().idleClosed.increment();
+            LOG.debug("{}: closing after {} ms without traffic (keep_alive)", ctx.channel().remoteAddress(),
+                    TimeUnit.NANOSECONDS.toMillis(now - lastActivity));
+            ctx.close();
+            return;
+        }
+        long next = lastActivity + gate.settings().keepAliveNanos();
+        if (decoder.pendingBytes() > 0) {
+            if (!ctx.channel().config().isAutoRead()) {
+                frameClockFloor = now; // the gate is not reading: the frame's lateness is not the client's
+            }
+            long deadline = Math.max(decoder.pendingSinceNanos(), frameClockFloor) + frameAllowance();
+            if (now >= deadline) {
+                gate.counters().frameTimeouts.increment();
+                int length = decoder.pendingFrameLength();
+                gate.logs().slow().warn("{}: closing the connection: a frame was not whole {} ms after its first"
+                        + " byte ({} of {} bytes had arrived)", ctx.channel().remoteAddress(),
+                        TimeUnit.NANOSECONDS.toMillis(now - decoder.pendingSinceNanos()), decoder.pendingBytes(),
+                        length < 0 ? "?" : length);
+                ctx.fireExceptionCaught(new ConnectionFault("frame deadline passed"));
+                return;
+            }
+            next = Math.min(next, deadline);
+        }
+        schedule(next);
+    }
+
+    /** How long the pending frame may take: frame_timeout_ms, or more for a long body at min_body_rate. */
+    private long frameAllowance() {
+        long allowance = gate.settings().frameTimeoutNanos();
+        int frame = decoder.pendingFrameLength();
+        long rate = gate.settings().minBodyRate();
+        if (frame > 0 && rate > 0) {
+            allowance = Math.max(allowance, TimeUnit.SECONDS.toNanos(frame) / rate);
+        }
+        return allowance;
+    }
+
+    /** Makes sure a check runs by {@code at}; an earlier one already set is kept. */
+    private void schedule(long at) {
+        if (check != null) {
+            if (checkAt <= at) {
+                return;
+            }
+            check.cancel(false);
+        }
+        checkAt = at;
+        check = ctx.executor().schedule(this::check, Math.max(0, at - now()), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelCheck() {
+        if (check != null) {
+            check.cancel(false);
+            check = null;
+        }
+    }
+
+    private long pendingOutput() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
+    }
+}

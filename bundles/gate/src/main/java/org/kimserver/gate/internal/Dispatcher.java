@@ -1,0 +1,393 @@
+package org.kimserver.gate.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.TooLongFrameException;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import org.kimserver.api.ErrorCode;
+import org.kimserver.api.Reply;
+import org.kimserver.wire.Frames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands each request of one connection to its handler and writes the replies in request order. Everything here
+ * runs on the connection's event loop; only blocking handlers run elsewhere (a virtual thread), and while one
+ * runs the connection's later requests wait in {@link #waiting}.
+ *
+ * <p>Replies produced while one read is handled are collected in one buffer and written with one flush when the
+ * read is complete (or earlier, past {@value #FLUSH_BYTES} bytes), so pipelined requests cost one system call per
+ * read, not one per reply.
+ *
+ * <p><b>Back-pressure</b>: the connection stops reading while its replies cannot be written (the socket's write
+ * buffer is above its high-water mark), while {@value #MAX_WAITING} requests or {@value #MAX_WAITING_BYTES} bytes
+ * of request data wait behind a blocking handler, and once it is stopped.
+ *
+ * <p><b>No reply owed is lost</b>: after a malformed, oversize or refused frame, an unknown command (with
+ * {@code close_on_unknown_cmd}) or a stop of the gate, the connection takes no more requests, writes the replies
+ * owed to the requests before, and then closes with a {@link LingeringClose}. A client that shuts its write side
+ * (half-close) gets every reply owed, then the close.
+ */
+final class Dispatcher extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    /** Requests queued behind a blocking call before the connection stops reading from the socket. */
+    static final int MAX_WAITING = 1024;
+    /** Bytes of request data queued behind a blocking call before the connection stops reading. */
+    static final int MAX_WAITING_BYTES = 1 << 20;
+    /** Replies collected for one read are written early past this size, so that writability is seen in time. */
+    static final int FLUSH_BYTES = 64 * 1024;
+    /** What a queued request costs beyond its data (the request object and its queue slot), for the budget. */
+    private static final int REQUEST_OVERHEAD = 64;
+    /** How long a draining connection must be quiet (no request, no partial frame) before it is closed. */
+    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final Reply INVALID_CMD = Reply.of(ErrorCode.UNKNOWN_CMD, "invalid cmd!", "");
+    private static final Reply HANDLER_FAILED = Reply.of(ErrorCode.FAILED, "handler failed!", "");
+
+    private final GateContext gate;
+    private final ReadPauses pauses;
+    private final HeldMemory memory;
+    /** Bytes of frames received and not yet handed here (a partial frame, or frames held back). */
+    private final IntSupplier pendingInput;
+    private final ArrayDeque<GateRequest> waiting = new ArrayDeque<>();
+    private long waitingBytes;
+    private ChannelHandlerContext ctx;
+    private ByteBuf replies;
+    /** Requests taken since the counters were last told. */
+    private int taken;
+    /** Reply bytes flushed and not yet written to the socket. */
+    private long unsent;
+    /** A blocking handler is running for this connection. */
+    private boolean busy;
+    /** No further request is taken; the connection closes once the replies owed are written. */
+    private boolean stopped;
+    /** The client has shut its write side: the connection closes once the replies owed are written. */
+    private boolean inputEnded;
+    /** The gate is stopping: the connection closes as soon as it is quiet. */
+    private boolean draining;
+    private boolean closing;
+    private boolean quietCheckScheduled;
+    /** A request waiting for its command's handler to come back (see {@link #awaitHandler}). */
+    private GateRequest held;
+    /** Requests received in all; a draining connection is quiet while this does not change. */
+    private long received;
+
+    Dispatcher(GateContext gate, ReadPauses pauses, HeldMemory memory, IntSupplier pendingInput) {
+        this.gate = gate;
+        this.pauses = pauses;
+        this.memory = memory;
+        this.pendingInput = pendingInput;
+    }
+
+    /** Whether a handler is at work for this connection, or requests wait for one: it is not idle then. */
+    boolean working() {
+        return busy || !waiting.isEmpty();
+    }
+
+    /** The gate is stopping: keep serving what this client sent, and close once it is quiet. */
+    void drain() {
+        draining = true;
+        settle();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        waiting.clear();
+        if (replies != null) {
+            replies.release();
+            replies = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof GateRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (stopped || closing) {
+            return; // as the original: the frames after the one that ended the connection are dropped
+        }
+        taken++;
+        received++;
+        if (busy) {
+            waiting.add(request);
+            waitingBytes += request.data().length;
+            memory.queued(request.data().length + REQUEST_OVERHEAD);
+            updateQueuePause();
+        } else {
+            dispatch(request);
+        }
+        if (replies != null && replies.readableBytes() >= FLUSH_BYTES) {
+            flushReplies();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushReplies();
+        settle();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        pauses.set(ReadPauses.NOT_WRITABLE, !ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent) {
+            inputEnded = true;
+            settle();
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            gate.counters().oversizeFrames.increment();
+            gate.logs().oversize().warn("{}: closing the connection: {} (max_frame_size)",
+                    ctx.channel().remoteAddress(), cause.getMessage());
+        } else if (cause instanceof CorruptedFrameException) {
+            gate.counters().malformedFrames.increment();
+            gate.logs().malformed().warn("{}: closing the connection: {}", ctx.channel().remoteAddress(),
+                    cause.getMessage());
+        } else if (!(cause instanceof ConnectionFault)) {
+            if (cause instanceof IOException) {
+                LOG.debug("{}: {}", ctx.channel().remoteAddress(), cause.toString());
+            } else {
+                LOG.warn("{}: closing after an unexpected error", ctx.channel().remoteAddress(), cause);
+            }
+            ctx.close();
+            return;
+        }
+        stop();
+        flushReplies();
+        settle();
+    }
+
+    private void dispatch(GateRequest request) {
+        HandlerRegistry.Route route;
+        do {
+            route = gate.registry().find(request.cmd());
+            if (route == null) {
+                long lost = gate.registry().lostAt(request.cmd());
+                long grace = gate.settings().handlerGraceNanos();
+                if (lost != HandlerRegistry.NEVER && System.nanoTime() - lost < grace) {
+                    awaitHandler(request, lost + grace);
+                } else {
+                    unknownCommand(request);
+                }
+                return;
+            }
+        } while (!route.handler().enter()); // its handler is being removed: the table no longer holds it
+        HandlerEntry handler = route.handler();
+        route.calls().increment();
+        if (handler.nonBlocking) {
+            reply(request, invoke(handler, request));
+            return;
+        }
+        busy = true;
+        try {
+            gate.handlerThreads().execute(() -> {
+                Reply reply = invoke(handler, request);
+                try {
+                    ctx.executor().execute(() -> blockingCallDone(request, reply));
+                } catch (RejectedExecutionException e) {
+                    // The gate stopped while the handler ran; its connections are closed.
+                }
+            });
+        } catch (RejectedExecutionException e) { // the gate is stopping
+            handler.leave();
+            busy = false;
+            ctx.close();
+        }
+    }
+
+    private void blockingCallDone(GateRequest request, Reply reply) {
+        busy = false;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        reply(request, reply);
+        resume();
+    }
+
+    /** Handles what queued up while the connection was busy, then writes the replies. */
+    private void resume() {
+        while (!busy && !waiting.isEmpty()) {
+            GateRequest next = waiting.poll();
+            waitingBytes -= next.data().length;
+            memory.queued(-(next.data().length + REQUEST_OVERHEAD));
+            dispatch(next);
+        }
+        updateQueuePause();
+        flushReplies();
+        settle();
+    }
+
+    private void updateQueuePause() {
+        pauses.set(ReadPauses.QUEUE_FULL, waiting.size() >= MAX_WAITING || waitingBytes >= MAX_WAITING_BYTES);
+    }
+
+    /**
+     * The command lost its handler a moment ago, most likely because its bundle is being updated: hold the
+     * request (and the connection's later ones) until a handler appears or the grace period ends.
+     */
+    private void awaitHandler(GateRequest request, long waitUntil) {
+        busy = true;
+        held = request;
+        watchHeld(request, waitUntil);
+    }
+
+    /** Looks again at the next handler change, and at the end of the grace period. */
+    private void watchHeld(GateRequest request, long waitUntil) {
+        gate.registry().nextChange().thenRun(() -> ctx.executor().execute(() -> retryHeld(request, waitUntil)));
+        ctx.executor().schedule(() -> retryHeld(request, waitUntil), Math.max(0, waitUntil - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void retryHeld(GateRequest request, long waitUntil) {
+        if (held != request || !ctx.channel().isActive()) {
+            return; // already handled by the other watch
+        }
+        boolean served = gate.registry().find(request.cmd()) != null;
+        boolean expired = System.nanoTime() - waitUntil >= 0;
+        if (!served && !expired) {
+            watchHeld(request, waitUntil); // a change for another command, or an early timer
+            return;
+        }
+        held = null;
+        busy = false;
+        if (served) {
+            dispatch(request);
+        } else {
+            unknownCommand(request);
+        }
+        resume();
+    }
+
+    private Reply invoke(HandlerEntry handler, GateRequest request) {
+        try {
+            Reply reply = handler.call(request);
+            if (reply == null) {
+                throw new NullPointerException("the handler returned no reply");
+            }
+            return reply;
+        } catch (Exception | LinkageError | AssertionError | StackOverflowError failure) {
+            if (handler.firstFailure(failure)) {
+                LOG.warn("cmd {} seq {}: handler {} failed (further {} failures of it are logged at debug)",
+                        Integer.toUnsignedString(request.cmd()), Integer.toUnsignedString(request.seq()),
+                        handler.describe(), failure.getClass().getName(), failure);
+            } else {
+                LOG.debug("cmd {} seq {}: handler {} failed: {}", Integer.toUnsignedString(request.cmd()),
+                        Integer.toUnsignedString(request.seq()), handler.describe(), failure.toString());
+            }
+            return HANDLER_FAILED;
+        }
+    }
+
+    private void unknownCommand(GateRequest request) {
+        LOG.debug("{}: no handler for cmd {}", ctx.channel().remoteAddress(), Integer.toUnsignedString(request.cmd()));
+        reply(request, INVALID_CMD);
+        if (gate.settings().closeOnUnknownCmd()) {
+            // As the original: the frames after it are dropped.
+            for (GateRequest dropped : waiting) {
+                memory.queued(-(dropped.data().length + REQUEST_OVERHEAD));
+            }
+            waiting.clear();
+            waitingBytes = 0;
+            stop();
+        }
+    }
+
+    private void reply(GateRequest request, Reply reply) {
+        int code = reply.code();
+        if (code != 0) {
+            gate.counters().error(code);
+        }
+        if (replies == null) {
+            replies = ctx.alloc().ioBuffer(1024);
+        }
+        Frames.writeReply(replies, request.cmd() + 1, request.seq(), code, reply.msgBytes(), reply.dataBytes());
+    }
+
+    private void flushReplies() {
+        if (taken > 0) {
+            gate.counters().commands.add(taken);
+            taken = 0;
+        }
+        if (replies == null) {
+            return;
+        }
+        int bytes = replies.readableBytes();
+        gate.counters().writes.increment();
+        gate.counters().writeBytes.add(bytes);
+        unsent += bytes;
+        memory.output(bytes);
+        ByteBuf written = replies;
+        replies = null;
+        ctx.writeAndFlush(written).addListener((ChannelFutureListener) future -> {
+            unsent -= bytes;
+            memory.output(-bytes);
+            if (future.isSuccess()) {
+                settle();
+            }
+        });
+    }
+
+    /** No further request is taken; what was taken is answered, then the connection closes. */
+    private void stop() {
+        stopped = true;
+        pauses.pause(ReadPauses.STOPPED);
+    }
+
+    /** Whether every reply owed has been written to the socket and nothing is left to answer. */
+    private boolean owesNothing() {
+        return !busy && waiting.isEmpty() && replies == null && unsent == 0;
+    }
+
+    /** Closes the connection when it is time: stopped or ended and owing nothing, or draining and quiet. */
+    private void settle() {
+        if (closing || !owesNothing() || !ctx.channel().isActive()) {
+            return;
+        }
+        if (stopped || inputEnded) {
+            closeGracefully();
+        } else if (draining && !quietCheckScheduled && pendingInput.getAsInt() == 0) {
+            quietCheckScheduled = true;
+            long seen = received;
+            ctx.executor().schedule(() -> {
+                quietCheckScheduled = false;
+                if (received == seen && owesNothing() && pendingInput.getAsInt() == 0) {
+                    closeGracefully();
+                } else {
+                    settle();
+                }
+            }, QUIET_NANOS, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void closeGracefully() {
+        if (!closing) {
+            closing = true;
+            ctx.pipeline().addFirst(new LingeringClose(gate.settings().lingerNanos(), pauses));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.kimserver.gate.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.kimserver.gate.internal.GateFixture.request;
+import static org.kimserver.gate.internal.GateFixture.requests;
+
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.Test;
+import org.kimserver.gate.internal.GateFixture.ReplyFrame;
+
+/** The dispatching piece of a connection: order, back-pressure, and no reply owed lost on the way out. */
+public class DispatcherTest {
+
+    private static List<Integer> seqs(List<ReplyFrame> replies) {
+        return replies.stream().map(ReplyFrame::seq).toList();
+    }
+
+    private static List<Integer> range(int from, int to) {
+        return IntStream.range(from, to).boxed().toList();
+    }
+
+    @Test
+    public void pipelinedRequestsAreAnsweredInOrderWithOneWritePerRead() {
+        GateFixture gate = new GateFixture().echo(1001);
+        gate.send(requests(1001, 1, 100));
+        assertEquals("one write for the read", 1, gate.channel.outboundMessages().size());
+        List<ReplyFrame> replies = gate.replies();
+        assertEquals(range(1, 101), seqs(replies));
+        assertEquals(new ReplyFrame(1002, 7, 0, "r7"), replies.get(6));
+    }
+
+    @Test
+    public void aFullQueueBehindABlockingHandlerStopsReadingUntilItDrains() {
+        GateFixture gate = new GateFixture().blockingEcho(1007);
+        int sent = Dispatcher.MAX_WAITING + 50;
+        gate.send(requests(1007, 1, sent));
+        assertFalse("reading stops with the queue full", gate.reading());
+        assertTrue(gate.pauses.isPaused(ReadPauses.QUEUE_FULL));
+        assertEquals("one call runs, the rest wait", 1, gate.blockingCalls.size());
+        long held = gate.memory.total();
+        assertTrue("what waits is charged: " + held, held >= Dispatcher.MAX_WAITING * 64L);
+        assertTrue("and bounded by the queue: " + held, held < 200_000);
+
+        gate.runBlockingCalls();
+        gate.channel.runPendingTasks();
+        gate.runBlockingCalls();
+        assertTrue(gate.reading());
+        assertEquals("every request answered, in order", range(1, sent + 1), seqs(gate.replies()));
+        assertEquals(0, gate.memory.total());
+    }
+
+    @Test
+    public void whileItsRepliesCannotBeWrittenTheConnectionDoesNotRead() {
+        GateFixture gate = new GateFixture().echo(1001);
+        gate.channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        gate.channel.runPendingTasks();
+        assertFalse(gate.reading());
+        gate.send(requests(1001, 1, 10));
+        assertTrue("nothing handled while the client does not take its replies", gate.replies().isEmpty());
+
+        gate.channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        gate.channel.runPendingTasks();
+        assertTrue(gate.reading());
+        assertEquals(range(1, 11), seqs(gate.replies()));
+    }
+
+    @Test
+    public void afterAMalformedFrameTheRepliesOwedAreWrittenThenTheConnectionCloses() {
+        GateFixture gate = new GateFixture().blockingEcho(1007);
+        byte[] bad = request(1007, 3, "x");
+        bad[0] = 0x0E;
+        gate.send(concat(request(1007, 1, "a"), request(1007, 2, "b"), bad, request(1007, 4, "after")));
+        assertEquals(1, gate.counters.malformedFrames.sum());
+        assertFalse("no reading once stopped", gate.reading());
+        assertTrue("open while replies are owed", gate.channel.isOpen());
+
+        gate.runBlockingCalls();
+        assertEquals("the replies owed, and nothing for the bad frame or after it", List.of(1, 2),
+                seqs(gate.replies()));
+        assertFalse(gate.channel.isOpen());
+    }
+
+    @Test
+    public void aClientThatShutsItsWriteSideGetsEveryReplyOwed() {
+        GateFixture gate = new GateFixture().blockingEcho(1007);
+        gate.send(requests(1007, 1, 3));
+        gate.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertTrue(gate.channel.isOpen());
+        gate.runBlockingCalls();
+        assertEquals(List.of(1, 2, 3), seqs(gate.replies()));
+        assertFalse("closed once nothing is owed", gate.channel.isOpen());
+    }
+
+    @Test
+    public void anUnknownCommandIsAnsweredWithCode4AndTheFramesAfterItDropped() {
+        GateFixture gate = new GateFixture().echo(1001);
+        gate.send(concat(request(1001, 1, "a"), request(1999, 2, "?"), request(1001, 3, "c")));
+        List<ReplyFrame> replies = gate.replies();
+        assertEquals(List.of(1, 2), seqs(replies));
+        assertEquals(4, replies.get(1).code());
+        assertFalse(gate.channel.isOpen());
+    }
+
+    @Test
+    public void drainingClosesAnIdleConnectionOnceQuietAndABusyOneWhenItsWorkIsDone() {
+        GateFixture idle = new GateFixture().echo(1001);
+        idle.send(request(1001, 1, "a"));
+        idle.dispatcher.drain();
+        assertTrue("not before it has been quiet a moment", idle.channel.isOpen());
+        idle.advance(100);
+        assertFalse(idle.channel.isOpen());
+        assertEquals(List.of(1), seqs(idle.replies()));
+
+        GateFixture busy = new GateFixture().blockingEcho(1007);
+        busy.send(requests(1007, 1, 5));
+        busy.dispatcher.drain();
+        busy.advance(1000);
+        assertTrue("served while it has work", busy.channel.isOpen());
+        busy.send(request(1007, 6, "sent during the stop"));
+        busy.runBlockingCalls();
+        busy.advance(100);
+        assertEquals(range(1, 7), seqs(busy.replies()));
+        assertFalse(busy.channel.isOpen());
+    }
+
+    @Test
+    public void aPartialFrameKeepsADrainingConnectionOpenUntilItIsWhole() {
+        GateFixture gate = new GateFixture().echo(1001);
+        byte[] frame = request(1001, 1, "whole");
+        gate.send(java.util.Arrays.copyOf(frame, 5));
+        gate.dispatcher.drain();
+        gate.advance(1000);
+        assertTrue(gate.channel.isOpen());
+        gate.send(java.util.Arrays.copyOfRange(frame, 5, frame.length));
+        gate.advance(100);
+        assertEquals(List.of(1), seqs(gate.replies()));
+        assertFalse(gate.channel.isOpen());
+    }
+
+    static byte[] concat(byte[]... parts) {
+        int length = 0;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        byte[] all = new byte[length];
+        int at = 0;
+        for (byte[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
+    }
+}

@@ -1,0 +1,421 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.kimserver.itest.WireClient.concat;
+import static org.kimserver.itest.WireClient.request;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.kimserver.api.CommandHandler;
+import org.kimserver.api.Reply;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gate's promises tried over real TCP from the hostile or careless side: a client that never reads, a queue
+ * behind a blocking handler, slow clients, large partial frames, replies owed at a close, half-closed clients,
+ * per-address limits and a flood of bad frames in the log.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class GateLimitsIT {
+    private static final int KEEP_ALIVE_MS = 5000;
+    private static final int FRAME_TIMEOUT_MS = 1000;
+    private static final int MAX_BUFFERED_MB = 8;
+    private static final int MAX_CLIENTS_PER_IP = 40;
+    private static final int ECHO = 9001;
+    private static final int BLOCKING = 9003;
+    private static final int BIG_REPLY = 9005;
+    private static final int BIG_REPLY_SIZE = 8 << 20;
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private CommandProcessor commands;
+
+    private final List<ServiceRegistration<CommandHandler>> handlers = new ArrayList<>();
+    /** Blocking calls wait on this while it is set. */
+    private volatile CountDownLatch gateOfBlockingCalls = new CountDownLatch(0);
+    private final AtomicInteger blockingCallsStarted = new AtomicInteger();
+
+    @Configuration
+    public Option[] config() throws IOException {
+        int port = KimContainer.freePort();
+        Path home = KimContainer.home("kimserver-limits-itest", port, json -> json
+                .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
+                .replace("\"max_clients\": 20000,", "\"max_clients\": 200, \"frame_timeout_ms\": " + FRAME_TIMEOUT_MS
+                        + ", \"min_body_rate\": 100000, \"max_buffered_mb\": " + MAX_BUFFERED_MB
+                        + ", \"max_clients_per_ip\": " + MAX_CLIENTS_PER_IP + ","));
+        return new Option[] {
+            composite(KimContainer.options(KimContainer.dist(), home)),
+            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
+        };
+    }
+
+    @Before
+    public void registerHandlers() throws Exception {
+        register(ECHO, true, request -> Reply.ok("ok", new String(request.data(), StandardCharsets.UTF_8)));
+        register(BLOCKING, false, request -> {
+            blockingCallsStarted.incrementAndGet();
+            if (!gateOfBlockingCalls.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never let the call go");
+            }
+            return Reply.ok("ok", new String(request.data(), StandardCharsets.UTF_8));
+        });
+        byte[] big = new byte[BIG_REPLY_SIZE];
+        Arrays.fill(big, (byte) 'b');
+        register(BIG_REPLY, true, request -> Reply.ok("ok", big));
+        KimContainer.await("the test handlers", () -> shell("kim:cmds").contains("\n" + BIG_REPLY + " "));
+        KimContainer.await("no client connections left from other tests", () -> stat("(\\d+) open") == 0);
+    }
+
+    @After
+    public void unregisterHandlers() {
+        gateOfBlockingCalls.countDown();
+        handlers.forEach(ServiceRegistration::unregister);
+    }
+
+    private void register(int cmd, boolean nonBlocking, CommandHandler handler) {
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(CommandHandler.CMD, cmd);
+        properties.put(CommandHandler.NON_BLOCKING, nonBlocking);
+        handlers.add(context.registerService(CommandHandler.class, handler, properties));
+    }
+
+    private static int port() {
+        return Integer.getInteger(KimContainer.GATE_PORT_PROPERTY);
+    }
+
+    private String shell(String command) {
+        try {
+            return KimContainer.shell(commands, command);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private long stat(String regex) {
+        String stats = shell("kim:stats");
+        Matcher m = Pattern.compile(regex).matcher(stats);
+        if (!m.find()) {
+            throw new AssertionError("kim:stats has no " + regex + ":\n" + stats);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private long buffered() {
+        return stat("buffered +(\\d+) bytes");
+    }
+
+    /** A request/reply round trip of a well-behaved client on a new connection. */
+    private void aNormalClientIsServed() throws IOException {
+        try (WireClient client = new WireClient(port())) {
+            WireClient.Frame reply = client.send(request(ECHO, 77, "still here")).read();
+            assertEquals(0, reply.code());
+            assertEquals("still here", reply.data());
+        }
+    }
+
+    private static byte[] pipelined(int cmd, int firstSeq, int count) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < count; i++) {
+            out.writeBytes(request(cmd, firstSeq + i, Integer.toString(firstSeq + i)));
+        }
+        return out.toByteArray();
+    }
+
+    /** Writes {@code frames} again and again without reading until no byte goes out for a second; returns the bytes. */
+    private static long writeUntilBlocked(SocketChannel channel, byte[] frames, long limit) throws Exception {
+        ByteBuffer buffer = ByteBuffer.wrap(frames);
+        long written = 0;
+        long lastProgress = System.nanoTime();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (written < limit && System.nanoTime() - lastProgress < TimeUnit.SECONDS.toNanos(1)
+                && System.nanoTime() < end) {
+            if (!buffer.hasRemaining()) {
+                buffer.rewind();
+            }
+            int n = channel.write(buffer);
+            if (n > 0) {
+                written += n;
+                lastProgress = System.nanoTime();
+            } else {
+                Thread.sleep(5);
+            }
+        }
+        return written;
+    }
+
+    @Test
+    public void aClientThatNeverReadsIsHeldToABoundAndItsSendsBlock() throws Exception {
+        long limit = 256L << 20;
+        try (SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port()))) {
+            channel.configureBlocking(false);
+            long written = writeUntilBlocked(channel, pipelined(ECHO, 1, 1000), limit);
+            // What the client could send is what the kernel's socket buffers on both ends take, plus the little
+            // the server holds: a few MB, not the gigabytes of a server that never stops reading.
+            assertTrue("the client's sends block within a few MB; it wrote " + written, written < 32 << 20);
+            assertTrue("the server holds little for it: " + buffered(), buffered() < 1 << 20);
+            aNormalClientIsServed();
+        }
+    }
+
+    @Test
+    public void requestsQueueBehindABlockingHandlerOnlyUpToTheLimit() throws Exception {
+        gateOfBlockingCalls = new CountDownLatch(1);
+        int count = 20_000;
+        long commandsBefore = stat("commands +(\\d+)");
+        try (Socket socket = new Socket()) {
+            socket.setSendBufferSize(16 << 10); // so that the kernel's buffers cannot take every request
+            socket.connect(new InetSocketAddress("127.0.0.1", port()));
+            socket.setSoTimeout(30_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    socket.getOutputStream().write(pipelined(BLOCKING, 1, count));
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            KimContainer.await("the queue to fill", () -> stat("commands +(\\d+)") - commandsBefore >= 1025);
+            Thread.sleep(500);
+            assertEquals("one call at work and 1,024 waiting; the rest is not read", 1025,
+                    stat("commands +(\\d+)") - commandsBefore);
+            assertEquals(1, blockingCallsStarted.get());
+            assertTrue("what waits is bounded: " + buffered(), buffered() < 1 << 20);
+            assertFalse("the client's send is blocked", writer.isDone());
+
+            gateOfBlockingCalls.countDown();
+            InputStream in = socket.getInputStream();
+            for (int seq = 1; seq <= count; seq++) {
+                WireClient.Frame reply = readFrame(in);
+                assertEquals(seq, reply.seq());
+                assertEquals(Integer.toString(seq), reply.data());
+            }
+            writer.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    public void slowByteClientsAreClosedAtTheFrameDeadlineWhileOthersAreServed() throws Exception {
+        long before = stat("(\\d+) not whole in time");
+        byte[] frame = request(ECHO, 1, "a frame that arrives one byte at a time, far too slowly for its deadline");
+        List<SocketChannel> open = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port()));
+            channel.configureBlocking(false);
+            open.add(channel);
+        }
+        long start = System.nanoTime();
+        try {
+            // A byte every 100 ms from each: any byte would reset keep_alive, but a frame must be whole in time.
+            for (int at = 0; at < frame.length && !open.isEmpty(); at++) {
+                for (SocketChannel channel : new ArrayList<>(open)) {
+                    try {
+                        channel.write(ByteBuffer.wrap(frame, at, 1));
+                        if (channel.read(ByteBuffer.allocate(1)) == -1) {
+                            open.remove(channel);
+                            channel.close();
+                        }
+                    } catch (IOException e) {
+                        open.remove(channel); // reset after the server's close
+                        channel.close();
+                    }
+                }
+                aNormalClientIsServed();
+                Thread.sleep(100);
+            }
+        } finally {
+            for (SocketChannel channel : open) {
+                channel.close();
+            }
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue("every slow client closed, " + open.size() + " still open", open.isEmpty());
+        assertTrue("closed about frame_timeout_ms after the first byte, took " + millis + " ms",
+                millis >= FRAME_TIMEOUT_MS && millis < 5 * FRAME_TIMEOUT_MS);
+        assertEquals(before + 20, stat("(\\d+) not whole in time"));
+    }
+
+    @Test
+    public void largePartialFramesAreHeldWithinTheMemoryBudget() throws Exception {
+        long refusedBefore = stat("(\\d+) refused by the memory budget");
+        int bodyLength = 1_000_000;
+        byte[] start = new byte[15 + 100_000];
+        ByteBuffer.wrap(start).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x0D).putInt(ECHO)
+                .put((byte) 0x15).putInt(1).put((byte) 0x1D).putInt(bodyLength);
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket socket = new Socket("127.0.0.1", port());
+                sockets.add(socket);
+                socket.getOutputStream().write(start);
+                Thread.sleep(50); // one after the other, as the budget sees them
+            }
+            KimContainer.await("the frames beyond the budget refused",
+                    () -> stat("(\\d+) refused by the memory budget") - refusedBefore >= 12);
+            long admitted = 20 - (stat("(\\d+) refused by the memory budget") - refusedBefore);
+            assertEquals("as many 1 MB frames as 8 MB hold", MAX_BUFFERED_MB, admitted);
+            assertTrue("within the budget: " + buffered(), buffered() <= (long) MAX_BUFFERED_MB << 20);
+            aNormalClientIsServed();
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        KimContainer.await("the memory of the partial frames given back once their clients left",
+                () -> buffered() == 0);
+    }
+
+    @Test
+    public void repliesOwedAreDeliveredBeforeTheCloseAfterAMalformedFrame() throws Exception {
+        byte[] badHead = request(ECHO, 2, "x");
+        badHead[10] = 0x1E;
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(concat(request(BIG_REPLY, 1, "big"), badHead, new byte[65536]));
+            Thread.sleep(1000); // the server has long seen the bad head by now
+            InputStream in = socket.getInputStream();
+            WireClient.Frame reply = readFrame(in);
+            assertEquals(1, reply.seq());
+            assertEquals(BIG_REPLY_SIZE, reply.body().getData().size());
+            assertEquals("then a clean end of stream, no reset", -1, in.read());
+        }
+    }
+
+    @Test
+    public void aClientThatShutsItsWriteSideGetsEveryReplyOwed() throws Exception {
+        gateOfBlockingCalls = new CountDownLatch(1);
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(pipelined(BLOCKING, 1, 3));
+            socket.shutdownOutput();
+            Thread.sleep(300);
+            gateOfBlockingCalls.countDown();
+            InputStream in = socket.getInputStream();
+            for (int seq = 1; seq <= 3; seq++) {
+                assertEquals(seq, readFrame(in).seq());
+            }
+            assertEquals(-1, in.read());
+        }
+    }
+
+    @Test
+    public void connectionsBeyondMaxClientsPerIpAreRefused() throws Exception {
+        long before = stat("(\\d+) refused \\(max_clients_per_ip\\)");
+        List<WireClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CLIENTS_PER_IP; i++) {
+                WireClient client = new WireClient(port());
+                clients.add(client);
+                assertEquals(0, client.send(request(ECHO, i, "x")).read().code());
+            }
+            try (WireClient extra = new WireClient(port())) {
+                assertTrue("closed at once", extra.closedByServer(1000));
+            }
+            assertEquals(before + 1, stat("(\\d+) refused \\(max_clients_per_ip\\)"));
+        } finally {
+            for (WireClient client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
+    public void aFloodOfBadFramesIsLoggedAtABoundedRateAndCountedExactly() throws Exception {
+        long before = stat("(\\d+) malformed");
+        // A head with a marker in its cmd, so that this test's log lines can be told from the others'.
+        byte[] bad = request(0x7A7A7A7A, 1, "x");
+        bad[5] = 0x16;
+        for (int i = 0; i < 50; i++) {
+            try (Socket socket = new Socket("127.0.0.1", port())) {
+                socket.getOutputStream().write(bad);
+                socket.setSoTimeout(5000);
+                assertEquals(-1, socket.getInputStream().read());
+            }
+        }
+        assertEquals(before + 50, stat("(\\d+) malformed"));
+        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        long logged = Files.readAllLines(log).stream().filter(l -> l.contains("malformed frame head 0d7a7a7a7a"))
+                .count();
+        assertTrue("at most 5 lines a kind per 10 s, not one per bad client: " + logged, logged <= 5);
+    }
+
+    @Test
+    public void dataInALogMessageCannotForgeALine() throws Exception {
+        String marker = "forged-" + System.nanoTime();
+        LoggerFactory.getLogger("org.kimserver.itest").warn("client said: {}",
+                "hi\r\n[INFO][M0][1][2026-01-01 00:00:00.000][x] " + marker + " \u001b[31mred\u0000 \u2028next");
+        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        AtomicLong lines = new AtomicLong();
+        KimContainer.await("the message in the log", () -> {
+            try {
+                lines.set(Files.readAllLines(log).stream().filter(l -> l.contains(marker)).count());
+                return lines.get() > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        List<String> matching = Files.readAllLines(log).stream().filter(l -> l.contains(marker)).toList();
+        assertEquals(1, matching.size());
+        String line = matching.get(0);
+        assertTrue(line, line.startsWith("[WARN][M0]"));
+        assertTrue(line, line.contains("client said: hi\\r\\n[INFO][M0][1][2026-01-01 00:00:00.000][x] " + marker
+                + " ?[31mred? ?next"));
+    }
+
+    /** Reads one frame from a stream, as {@link WireClient#read} does. */
+    private static WireClient.Frame readFrame(InputStream in) throws IOException {
+        byte[] head = in.readNBytes(15);
+        if (head.length < 15) {
+            throw new AssertionError("the stream ended inside a head");
+        }
+        ByteBuffer fields = ByteBuffer.wrap(head).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        byte[] body = in.readNBytes(fields.getInt(11));
+        if (body.length < fields.getInt(11)) {
+            throw new AssertionError("the stream ended inside a body");
+        }
+        assertArrayEquals(new byte[] {0x0D, 0x15, 0x1D}, new byte[] {head[0], head[5], head[10]});
+        return new WireClient.Frame(fields.getInt(1), fields.getInt(6),
+                org.kimserver.proto.MsgBody.parseFrom(body), concat(head, body));
+    }
+}
