@@ -7,7 +7,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.kimserver.wire.FrameDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *     {@value #LARGE_FRAME} bytes) by its whole claimed length as soon as its head arrives, and refused when the
  *     budget cannot take it.</li>
  * </ul>
- * One timer per connection, set for the nearest deadline.
+ * One timer per connection, due at the nearest deadline and never later than {@code frame_timeout_ms} ahead, so
+ * that a frame begun in between needs no timer of its own.
  */
 final class ConnectionLimits extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
@@ -34,7 +34,8 @@ final class ConnectionLimits extends ChannelDuplexHandler {
     private final GateContext gate;
     private final FrameDecoder decoder;
     private final HeldMemory memory;
-    private final BooleanSupplier working;
+    /** Asked whether a handler is at work for the connection (it is not idle then). */
+    private final Dispatcher dispatcher;
     private ChannelHandlerContext ctx;
     private long lastActivity;
     private long lastPendingOutput;
@@ -46,14 +47,11 @@ final class ConnectionLimits extends ChannelDuplexHandler {
     private ScheduledFuture<?> check;
     private long checkAt;
 
-    /**
-     * @param working whether a handler is at work for the connection (it is not idle then)
-     */
-    ConnectionLimits(GateContext gate, FrameDecoder decoder, HeldMemory memory, BooleanSupplier working) {
+    ConnectionLimits(GateContext gate, FrameDecoder decoder, HeldMemory memory, Dispatcher dispatcher) {
         this.gate = gate;
         this.decoder = decoder;
         this.memory = memory;
-        this.working = working;
+        this.dispatcher = dispatcher;
     }
 
     @Override
@@ -103,7 +101,8 @@ final class ConnectionLimits extends ChannelDuplexHandler {
     private void start() {
         if (check == null) {
             lastActivity = now();
-            schedule(lastActivity + gate.settings().keepAliveNanos());
+            // No later than a frame's deadline, so that a frame begun in the meantime needs no timer of its own.
+            schedule(lastActivity + Math.min(gate.settings().keepAliveNanos(), gate.settings().frameTimeoutNanos()));
         }
     }
 
@@ -140,7 +139,7 @@ final class ConnectionLimits extends ChannelDuplexHandler {
         }
         long now = now();
         long pendingOutput = pendingOutput();
-        if (pendingOutput != lastPendingOutput || working.getAsBoolean()) {
+        if (pendingOutput != lastPendingOutput || dispatcher.working()) {
             lastPendingOutput = pendingOutput;
             lastActivity = now; // the client takes its replies, or a handler works for it
         }
@@ -151,7 +150,7 @@ final class ConnectionLimits extends ChannelDuplexHandler {
             ctx.close();
             return;
         }
-        long next = lastActivity + gate.settings().keepAliveNanos();
+        long next = Math.min(lastActivity + gate.settings().keepAliveNanos(), now + gate.settings().frameTimeoutNanos());
         if (decoder.pendingBytes() > 0) {
             if (!ctx.channel().config().isAutoRead()) {
                 frameClockFloor = now; // the gate is not reading: the frame's lateness is not the client's

@@ -11,9 +11,9 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import org.kimserver.api.ErrorCode;
 import org.kimserver.api.Reply;
+import org.kimserver.wire.FrameDecoder;
 import org.kimserver.wire.Frames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +54,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final GateContext gate;
     private final ReadPauses pauses;
     private final HeldMemory memory;
-    /** Bytes of frames received and not yet handed here (a partial frame, or frames held back). */
-    private final IntSupplier pendingInput;
+    /** The connection's decoder, asked whether bytes of a frame wait in it (a partial frame, or frames held). */
+    private final FrameDecoder decoder;
     private final ArrayDeque<GateRequest> waiting = new ArrayDeque<>();
     private long waitingBytes;
     private ChannelHandlerContext ctx;
@@ -79,11 +79,11 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     /** Requests received in all; a draining connection is quiet while this does not change. */
     private long received;
 
-    Dispatcher(GateContext gate, ReadPauses pauses, HeldMemory memory, IntSupplier pendingInput) {
+    Dispatcher(GateContext gate, ReadPauses pauses, HeldMemory memory, FrameDecoder decoder) {
         this.gate = gate;
         this.pauses = pauses;
         this.memory = memory;
-        this.pendingInput = pendingInput;
+        this.decoder = decoder;
     }
 
     /** Whether a handler is at work for this connection, or requests wait for one: it is not idle then. */
@@ -368,14 +368,16 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (closing || !owesNothing() || !ctx.channel().isActive()) {
             return;
         }
-        if (stopped || inputEnded) {
+        if (inputEnded) {
+            ctx.close(); // nothing can arrive any more, so nothing unread can turn the close into a reset
+        } else if (stopped) {
             closeGracefully();
-        } else if (draining && !quietCheckScheduled && pendingInput.getAsInt() == 0) {
+        } else if (draining && !quietCheckScheduled && decoder.pendingBytes() == 0) {
             quietCheckScheduled = true;
             long seen = received;
             ctx.executor().schedule(() -> {
                 quietCheckScheduled = false;
-                if (received == seen && owesNothing() && pendingInput.getAsInt() == 0) {
+                if (received == seen && owesNothing() && decoder.pendingBytes() == 0) {
                     closeGracefully();
                 } else {
                     settle();

@@ -197,9 +197,8 @@ public final class GateServer {
     /** Puts the three pieces that serve a client on its pipeline; returns the dispatcher. */
     static Dispatcher serve(Channel channel, GateContext gate, ReadPauses pauses, HeldMemory memory) {
         FrameDecoder decoder = new FrameDecoder(gate.settings().maxFrameSize(), GateServer::request, memory::buffered);
-        Dispatcher dispatcher = new Dispatcher(gate, pauses, memory, decoder::pendingBytes);
-        channel.pipeline().addLast(new ConnectionLimits(gate, decoder, memory, dispatcher::working), decoder,
-                dispatcher);
+        Dispatcher dispatcher = new Dispatcher(gate, pauses, memory, decoder);
+        channel.pipeline().addLast(new ConnectionLimits(gate, decoder, memory, dispatcher), decoder, dispatcher);
         return dispatcher;
     }
 
