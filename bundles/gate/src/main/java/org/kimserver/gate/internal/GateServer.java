@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
@@ -60,8 +61,6 @@ public final class GateServer {
     @Reference
     private GateCounters counters;
 
-    /** Accepts connections, and nothing else, so that a connection waiting to be accepted never waits long. */
-    private EventLoopGroup acceptor;
     private EventLoopGroup group;
     private Channel listener;
     private ChannelGroup clients;
@@ -90,8 +89,6 @@ public final class GateServer {
         }
         maxClients = clientsTheFileLimitAllows(config.max_clients());
         int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
-        acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kim-gate-accept", true),
-                transport.ioHandlerFactory());
         group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("kim-gate-io", true),
                 transport.ioHandlerFactory());
         clients = new DefaultChannelGroup("kim-gate-clients", GlobalEventExecutor.INSTANCE);
@@ -108,11 +105,14 @@ public final class GateServer {
         stopTimeoutMillis = config.stop_timeout_ms();
 
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(acceptor, group)
+                .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
-                // One pass takes the whole backlog, so that a stop that follows a pass leaves nobody waiting in it.
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new ServerChannelRecvByteBufAllocator().maxMessagesPerRead(BACKLOG))
+                // Each pass over the listener accepts its whole backlog (Netty's default takes one connection a pass
+                // on epoll), so that no client waits there while the loop is busy, and a stop that follows a pass
+                // leaves nobody in it to be reset.
+                .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        new ServerChannelRecvByteBufAllocator().respectMaybeMoreData(false).maxMessagesPerRead(BACKLOG))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new AcceptFailures(counters, logs))
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -215,9 +215,15 @@ public final class GateServer {
             return;
         }
         stopping = true;
-        // The close runs on the accept loop after its next pass over the backlog: connections whose handshake was
-        // done before the stop are accepted (a close with them still queued would reset them), later ones refused.
-        listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // Connections whose handshake was done before the stop wait in the listener's backlog, and a close would reset
+        // them. So the close runs only after the listener's event loop has made one more pass over its I/O (which
+        // accepts them all): a task scheduled from the loop itself runs in the loop's next round of tasks, and I/O
+        // comes first in every round, however busy the loop is.
+        EventLoop accepting = listener.eventLoop();
+        accepting.execute(() -> accepting.schedule(() -> {
+            listener.close();
+        }, 0, TimeUnit.NANOSECONDS));
+        listener.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (EventExecutor loop : group) {
             loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS); // the last accepted are set up
         }
@@ -266,10 +272,8 @@ public final class GateServer {
                 Thread.currentThread().interrupt();
             }
         }
-        for (EventLoopGroup loops : new EventLoopGroup[] {acceptor, group}) {
-            if (loops != null) {
-                loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-            }
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
 
