@@ -231,12 +231,14 @@ public class DistributionIT {
     }
 
     /**
-     * With an open-file limit far below max_clients, the server says so once at start, and a connection beyond
-     * what the limit can hold is closed at once (no hang, no "Too many open files" stack trace in the log).
+     * With an open-file limit far below max_clients, the server raises its soft limit to the hard one, says once
+     * at start what it can hold, and closes a connection beyond that at once (no hang, no "Too many open files"
+     * stack trace in the log).
      */
     @Test
     public void aLowOpenFileLimitIsReportedAndConnectionsBeyondItAreRefused() throws Exception {
-        Result start = exec(home, List.of("bash", "-c", "ulimit -n 512 && exec bin/kimserver start"));
+        Result start = exec(home,
+                List.of("bash", "-c", "ulimit -Sn 300 && ulimit -Hn 512 && exec bin/kimserver start"));
         assertEquals(start.output(), 0, start.exitCode());
         awaitCommand("1001");
         String stats = kimserver("console", "kim:stats").output();

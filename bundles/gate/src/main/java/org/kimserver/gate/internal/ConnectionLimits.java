@@ -150,7 +150,8 @@ final class ConnectionLimits extends ChannelDuplexHandler {
             ctx.close();
             return;
         }
-        long next = Math.min(lastActivity + gate.settings().keepAliveNanos(), now + gate.settings().frameTimeoutNanos());
+        long next = Math.min(lastActivity + gate.settings().keepAliveNanos(),
+                now + gate.settings().frameTimeoutNanos());
         if (decoder.pendingBytes() > 0) {
             if (!ctx.channel().config().isAutoRead()) {
                 frameClockFloor = now; // the gate is not reading: the frame's lateness is not the client's
