@@ -2,8 +2,8 @@
 # Attacks on the gate: each attack (bench's KimAbuse) runs for <seconds> against one copy of the built distribution,
 # with its default configuration, while legitimate clients (kim-bench: <users> users sending hello bursts with the
 # original's 100 ms pause) work beside it. Prints one RESULT line per attack: the server's RSS before, its peak
-# during the attack, its RSS <settle> seconds after, what the attack did, and the legitimate clients' requests,
-# success rate and p99. Everything runs on loopback and ends by itself.
+# during the attack, its RSS <settle> seconds after, what the attack did, how much it made the server log, and the
+# legitimate clients' requests, success rate and p99. Everything runs on loopback and ends by itself.
 # Usage: bench/abuse.sh [seconds=20] [users=50] [settle=10]   (build first: ./dev mvn -q install -DskipTests)
 # Environment: KIM_BENCH_PORT (default 3355).
 set -euo pipefail
@@ -18,6 +18,7 @@ kim_start_copy '"max_clients_per_ip": 0'
 kim_find_java
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+log_bytes() { cat "$home"/log/kimserver.log* | wc -c; }
 abuse() { "$KIM_JAVA" -cp "$home/lib/bench/*" org.kimserver.bench.KimAbuse "$@"; }
 
 # attack name, connections (threads for malformed), extra options
@@ -33,6 +34,7 @@ for attack in "${attacks[@]}"; do
     read -r name connections extra <<< "$attack"
     before=$(rss_kb)
     peak=$before
+    log_before=$(log_bytes)
     abuse "$name" 127.0.0.1 "$port" "$connections" "$seconds" $extra > "$work/attack.out" 2>&1 &
     attacker=$!
     sleep 2 # the attack is under way before the legitimate clients come
@@ -48,13 +50,14 @@ for attack in "${attacks[@]}"; do
     wait "$legit" || true
     sleep "$settle"
     after=$(rss_kb)
+    logged=$(( $(log_bytes) - log_before ))
     legit_result=$(grep '^RESULT' "$work/legit.out" || echo "RESULT requests=0 ok=0 p99_us=0")
     requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<< "$legit_result")
     ok=$(sed 's/.* ok=\([0-9]*\).*/\1/' <<< "$legit_result")
     p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<< "$legit_result")
     success=$(awk -v o="$ok" -v r="$requests" 'BEGIN {printf "%.4f", (r > 0) ? o / r : 0}')
     echo "RESULT attack=$name $(grep '^ABUSE' "$work/attack.out" | cut -d' ' -f3-) rss_before_mb=$((before / 1024))" \
-        "rss_peak_mb=$((peak / 1024)) rss_after_mb=$((after / 1024)) legit_requests=$requests legit_success=$success" \
-        "legit_p99_us=$p99"
+        "rss_peak_mb=$((peak / 1024)) rss_after_mb=$((after / 1024)) log_bytes=$logged legit_requests=$requests" \
+        "legit_success=$success legit_p99_us=$p99"
 done
 "$home/bin/kimserver" console kim:stats
