@@ -28,7 +28,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -383,24 +382,27 @@ public class GateLimitsIT {
     @Test
     public void dataInALogMessageCannotForgeALine() throws Exception {
         String marker = "forged-" + System.nanoTime();
+        String forged = "[INFO][M0][1][2026-01-01 00:00:00.000][x] " + marker;
         LoggerFactory.getLogger("org.kimserver.itest").warn("client said: {}",
-                "hi\r\n[INFO][M0][1][2026-01-01 00:00:00.000][x] " + marker + " \u001b[31mred\u0000 \u2028next");
+                "hi\r\n" + forged + " \u001b[31mred\u0000 \u2028next",
+                new IllegalStateException("bad request\n" + forged + " in an exception"));
         Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
-        AtomicLong lines = new AtomicLong();
         KimContainer.await("the message in the log", () -> {
             try {
-                lines.set(Files.readAllLines(log).stream().filter(l -> l.contains(marker)).count());
-                return lines.get() > 0;
+                return Files.readString(log).contains(marker + " in an exception");
             } catch (IOException e) {
                 return false;
             }
         });
-        List<String> matching = Files.readAllLines(log).stream().filter(l -> l.contains(marker)).toList();
-        assertEquals(1, matching.size());
-        String line = matching.get(0);
-        assertTrue(line, line.startsWith("[WARN][M0]"));
-        assertTrue(line, line.contains("client said: hi\\r\\n[INFO][M0][1][2026-01-01 00:00:00.000][x] " + marker
-                + " ?[31mred? ?next"));
+        List<String> lines = Files.readAllLines(log);
+        List<String> matching = lines.stream().filter(l -> l.contains(marker)).toList();
+        assertEquals(matching.toString(), 2, matching.size());
+        String message = matching.get(0);
+        assertTrue(message, message.startsWith("[WARN][M0]"));
+        assertTrue(message, message.contains("client said: hi\\r\\n" + forged + " ?[31mred? ?next"));
+        assertEquals("the exception's second line is indented, not a line of its own", "\t" + forged
+                + " in an exception", matching.get(1));
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith(forged)));
     }
 
     /** Reads one frame from a stream, as {@link WireClient#read} does. */

@@ -163,7 +163,11 @@ public final class GateServer {
 
     /** Sets up a new client connection, or closes it at once if a connection limit is reached. */
     private void accept(Channel channel, GateContext gate, AddressLimit perAddress) {
-        InetAddress ip = ((InetSocketAddress) channel.remoteAddress()).getAddress();
+        if (!(channel.remoteAddress() instanceof InetSocketAddress remote)) {
+            channel.close(); // reset by the client before it could be set up
+            return;
+        }
+        InetAddress ip = remote.getAddress();
         if (counters.connections.incrementAndGet() > maxClients) {
             counters.connections.decrementAndGet();
             counters.refused.increment();
