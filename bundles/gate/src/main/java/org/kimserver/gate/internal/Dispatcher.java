@@ -373,6 +373,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         } else if (stopped) {
             closeGracefully();
         } else if (draining && !quietCheckScheduled && decoder.pendingBytes() == 0) {
+            // A task scheduled from the loop runs in a later round of its tasks, after at least one more pass
+            // over its input, however busy it is: what the client sent before the stop is read by then.
             quietCheckScheduled = true;
             long seen = received;
             ctx.executor().schedule(() -> {
