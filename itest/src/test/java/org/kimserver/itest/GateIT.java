@@ -92,21 +92,12 @@ public class GateIT {
     }
 
     private String shellQuietly(String command) {
-        try {
-            return KimContainer.shell(commands, command);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        return KimContainer.shellOrFail(commands, command);
     }
 
     /** A number from kim:stats, e.g. stat("(\\d+) malformed"). */
     private long stat(String regex) {
-        String stats = shellQuietly("kim:stats");
-        Matcher m = Pattern.compile(regex).matcher(stats);
-        if (!m.find()) {
-            throw new AssertionError("kim:stats has no " + regex + ":\n" + stats);
-        }
-        return Long.parseLong(m.group(1));
+        return KimContainer.stat(commands, regex);
     }
 
     private long statOrZero(String regex) {

@@ -28,8 +28,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
 import org.junit.After;
@@ -126,20 +124,11 @@ public class GateLimitsIT {
     }
 
     private String shell(String command) {
-        try {
-            return KimContainer.shell(commands, command);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        return KimContainer.shellOrFail(commands, command);
     }
 
     private long stat(String regex) {
-        String stats = shell("kim:stats");
-        Matcher m = Pattern.compile(regex).matcher(stats);
-        if (!m.find()) {
-            throw new AssertionError("kim:stats has no " + regex + ":\n" + stats);
-        }
-        return Long.parseLong(m.group(1));
+        return KimContainer.stat(commands, regex);
     }
 
     private long buffered() {

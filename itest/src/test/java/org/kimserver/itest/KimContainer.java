@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
@@ -117,6 +119,25 @@ final class KimContainer {
             session.close();
         }
         return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Runs a gogo command; its failure fails the test. */
+    static String shellOrFail(CommandProcessor commands, String command) {
+        try {
+            return shell(commands, command);
+        } catch (Exception e) {
+            throw new AssertionError(command + " failed", e);
+        }
+    }
+
+    /** A number from kim:stats, the first group of {@code regex}, e.g. {@code "(\\d+) malformed"}. */
+    static long stat(CommandProcessor commands, String regex) {
+        String stats = shellOrFail(commands, "kim:stats");
+        Matcher m = Pattern.compile(regex).matcher(stats);
+        if (!m.find()) {
+            throw new AssertionError("kim:stats has no " + regex + ":\n" + stats);
+        }
+        return Long.parseLong(m.group(1));
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
