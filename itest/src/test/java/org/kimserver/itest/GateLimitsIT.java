@@ -311,6 +311,28 @@ public class GateLimitsIT {
     }
 
     @Test
+    public void aClosingConnectionReadsWhatTheClientStillSendsSoItsRepliesSurvive() throws Exception {
+        byte[] badHead = request(ECHO, 0, "x");
+        badHead[5] = 0x16;
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(concat(pipelined(ECHO, 1, 1000), badHead));
+            // The replies are written, then the FIN; the client goes on sending for longer than the 2 s a closing
+            // connection waits for a client that sends nothing, and reads only then.
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3000);
+            while (System.nanoTime() < until) {
+                socket.getOutputStream().write(new byte[1000]);
+                Thread.sleep(5);
+            }
+            InputStream in = socket.getInputStream();
+            for (int seq = 1; seq <= 1000; seq++) {
+                assertEquals(seq, readFrame(in).seq());
+            }
+            assertEquals("a FIN, no reset", -1, in.read());
+        }
+    }
+
+    @Test
     public void aClientThatShutsItsWriteSideGetsEveryReplyOwed() throws Exception {
         gateOfBlockingCalls = new CountDownLatch(1);
         try (Socket socket = new Socket("127.0.0.1", port())) {
@@ -325,6 +347,72 @@ public class GateLimitsIT {
             }
             assertEquals(-1, in.read());
         }
+    }
+
+    @Test
+    public void aClientThatShutsItsWriteSideBehindAFullQueueGetsEveryReply() throws Exception {
+        int count = 3000; // more than the 1,024 that wait behind a blocking handler before reading stops
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(pipelined(BLOCKING, 1, count));
+            socket.shutdownOutput();
+            InputStream in = socket.getInputStream();
+            for (int seq = 1; seq <= count; seq++) {
+                assertEquals(seq, readFrame(in).seq());
+            }
+            assertEquals(-1, in.read());
+        }
+    }
+
+    @Test
+    public void aBadHeadBehindAFullQueueIsCountedAndClosesOnceTheRepliesAreOut() throws Exception {
+        long malformed = stat("(\\d+) malformed");
+        long late = stat("(\\d+) not whole in time");
+        byte[] badHead = request(ECHO, 1, "x");
+        badHead[0] = 0x0E;
+        int count = 2000;
+        try (Socket socket = new Socket("127.0.0.1", port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(concat(pipelined(BLOCKING, 1, count), badHead));
+            InputStream in = socket.getInputStream();
+            for (int seq = 1; seq <= count; seq++) {
+                assertEquals(seq, readFrame(in).seq());
+            }
+            assertEquals(-1, in.read());
+        }
+        assertEquals("decided from the head, not left to the frame deadline", malformed + 1,
+                stat("(\\d+) malformed"));
+        assertEquals(late, stat("(\\d+) not whole in time"));
+    }
+
+    @Test
+    public void framesJustUnderAnyCheapSizeAreHeldWithinTheBudgetToo() throws Exception {
+        long refusedBefore = stat("(\\d+) refused by the memory budget");
+        int bodyLength = 65_000; // near 64 KiB: a body that many partial frames could hold each
+        byte[] start = new byte[15 + bodyLength - 100];
+        ByteBuffer.wrap(start).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x0D).putInt(ECHO)
+                .put((byte) 0x15).putInt(1).put((byte) 0x1D).putInt(bodyLength);
+        List<SocketChannel> channels = new ArrayList<>();
+        try {
+            // 150 connections (max_clients is 200), from ten loopback addresses (max_clients_per_ip is 40): the
+            // 8 MB budget holds about 128 such frames.
+            for (int i = 0; i < 150; i++) {
+                SocketChannel channel = SocketChannel.open();
+                channel.bind(new InetSocketAddress("127.0.0." + (2 + i % 10), 0));
+                channel.connect(new InetSocketAddress("127.0.0.1", port()));
+                channels.add(channel);
+                channel.write(ByteBuffer.wrap(start));
+            }
+            KimContainer.await("the frames beyond the budget refused",
+                    () -> stat("(\\d+) refused by the memory budget") - refusedBefore >= 15);
+            assertTrue("within the budget: " + buffered(), buffered() <= (long) MAX_BUFFERED_MB << 20);
+            aNormalClientIsServed();
+        } finally {
+            for (SocketChannel channel : channels) {
+                channel.close();
+            }
+        }
+        KimContainer.await("their memory given back", () -> buffered() == 0);
     }
 
     @Test

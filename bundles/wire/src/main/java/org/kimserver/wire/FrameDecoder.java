@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
  * is switched on again, then they are passed on (followed by {@code channelReadComplete}) before anything new is
  * read, so a handler further on can stop the flow of requests at once and a connection holds at most one read's
  * worth of bytes more than it had when it stopped. Unlike Netty's {@code ByteToMessageDecoder}, this never asks
- * for a read behind the back of whoever switched auto-read off.
+ * for a read behind the back of whoever switched auto-read off, nor of a socket whose input has ended.
  *
  * <p><b>Errors end the stream:</b> a head without the layout's tags, or a body protobuf would refuse, is reported
  * as a {@link CorruptedFrameException}; a body length above the limit, decided from the head alone so the claimed
@@ -45,7 +45,10 @@ public final class FrameDecoder extends ChannelDuplexHandler {
     private ByteBuf pending;
     private long pendingSinceNanos;
     private boolean failed;
-    private boolean inputShutdown;
+    /** The peer's end of input has been seen: nothing more can be read from the socket. */
+    private boolean inputEnded;
+    /** The end of input is still to be passed on, behind frames held back. */
+    private boolean endPending;
     private boolean resumeScheduled;
     private int reportedHeldBytes;
 
@@ -88,17 +91,21 @@ public final class FrameDecoder extends ChannelDuplexHandler {
     public void read(ChannelHandlerContext ctx) {
         // Auto-read was switched on again (or a read was asked for): frames held back go first, from a task of
         // their own so that whoever switched it on is not re-entered.
-        if (!resumeScheduled && hasWholeFrame()) {
+        if (!resumeScheduled && hasDecidableFrame()) {
             resumeScheduled = true;
             ctx.executor().execute(() -> resume(ctx));
         }
-        ctx.read();
+        if (!inputEnded) {
+            // A half-closed socket has nothing more to give (and Netty's epoll transport fails a read asked of it).
+            ctx.read();
+        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ChannelInputShutdownEvent) {
-            inputShutdown = true;
+            inputEnded = true;
+            endPending = true;
             endOfInput(ctx);
         } else {
             ctx.fireUserEventTriggered(event);
@@ -193,19 +200,27 @@ public final class FrameDecoder extends ChannelDuplexHandler {
         endOfInput(ctx);
     }
 
-    /** Passes the end of input on once no whole frame is held back. */
+    /** Passes the end of input on once nothing decode() could act on is held back. */
     private void endOfInput(ChannelHandlerContext ctx) {
-        if (!inputShutdown || hasWholeFrame() && !failed) {
+        if (!endPending || hasDecidableFrame() && !failed) {
             return;
         }
-        inputShutdown = false;
+        endPending = false;
         releasePending(); // an incomplete frame at the end of input
         ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
     }
 
-    private boolean hasWholeFrame() {
-        int length = pendingFrameLength();
-        return length >= 0 && pending.readableBytes() >= length;
+    /** Whether what is held lets decode() act: a whole frame, or a head it refuses (bad tags, length above max). */
+    private boolean hasDecidableFrame() {
+        if (pending == null || pending.readableBytes() < Frames.HEAD_LENGTH) {
+            return false;
+        }
+        int head = pending.readerIndex();
+        if (!Frames.hasHeadTags(pending, head)) {
+            return true;
+        }
+        int length = Frames.bodyLength(pending, head);
+        return length > maxBodyLength || pending.readableBytes() >= Frames.HEAD_LENGTH + Math.max(length, 0);
     }
 
     private void fail(ChannelHandlerContext ctx, Exception cause) {

@@ -156,6 +156,21 @@ public class FrameDecoderTest {
     }
 
     @Test
+    public void aBadHeadHeldWhileReadingIsOffIsReportedWhenItComesBackOn() {
+        channel();
+        recorder.pauseAfter = 1;
+        byte[] bad = request(1, 2, "x");
+        bad[10] = 0x1E;
+        write(concat(request(1, 1, "a"), bad));
+        assertEquals(1, seen.size());
+        recorder.pauseAfter = 0;
+        channel.config().setAutoRead(true);
+        channel.runPendingTasks();
+        assertTrue("decided at once, not left waiting for bytes that cannot make it whole",
+                seen.get(1) instanceof CorruptedFrameException);
+    }
+
+    @Test
     public void aMalformedHeadIsReportedAndEverythingAfterItDropped() {
         channel();
         byte[] bad = request(1, 2, "x");

@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
  * <li><b>keep_alive</b>: closed after that long without a read, a write or progress in writing, unless a handler
  *     is at work for it;</li>
  * <li><b>frame deadline</b>: a frame must be whole within {@code frame_timeout_ms} of its first byte, or, for a
- *     body long enough to need more, within its length at {@code min_body_rate} bytes a second; the clock stands
- *     still while the gate itself does not read;</li>
- * <li><b>memory</b>: what the decoder holds is charged to the gate's budget, a large frame (above
- *     {@value #LARGE_FRAME} bytes) by its whole claimed length as soon as its head arrives, and refused when the
- *     budget cannot take it.</li>
+ *     body long enough to need more, within its length at {@code min_body_rate} bytes a second; the clock does not
+ *     run while the gate itself does not read, and starts again when it reads again;</li>
+ * <li><b>memory</b>: a frame above {@value #SMALL_FRAME} bytes is charged to the gate's budget by its whole
+ *     claimed length as soon as its head arrives, and refused when the budget cannot take it (what the decoder
+ *     holds is charged by the decoder itself).</li>
  * </ul>
  * One timer per connection, due at the nearest deadline and never later than {@code frame_timeout_ms} ahead, so
  * that a frame begun in between needs no timer of its own.
@@ -29,28 +29,31 @@ import org.slf4j.LoggerFactory;
 final class ConnectionLimits extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimits.class);
     /** Frames above this are charged to the memory budget by their claimed length before they arrive. */
-    static final int LARGE_FRAME = 64 * 1024;
+    static final int SMALL_FRAME = 4 * 1024;
+    /** How often a connection with replies waiting to be written checks that they still go out (keep_alive). */
+    private static final long OUTPUT_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final GateContext gate;
     private final FrameDecoder decoder;
     private final HeldMemory memory;
+    private final ReadPauses pauses;
     /** Asked whether a handler is at work for the connection (it is not idle then). */
     private final Dispatcher dispatcher;
     private ChannelHandlerContext ctx;
     private long lastActivity;
     private long lastPendingOutput;
-    /** The time before which the frame clock does not count: the last check that found reading paused. */
-    private long frameClockFloor = Long.MIN_VALUE;
     /** The large frame admitted by the budget, known by when it began. */
     private long admittedSince;
     private int admittedLength = -1;
     private ScheduledFuture<?> check;
     private long checkAt;
 
-    ConnectionLimits(GateContext gate, FrameDecoder decoder, HeldMemory memory, Dispatcher dispatcher) {
+    ConnectionLimits(GateContext gate, FrameDecoder decoder, HeldMemory memory, ReadPauses pauses,
+                     Dispatcher dispatcher) {
         this.gate = gate;
         this.decoder = decoder;
         this.memory = memory;
+        this.pauses = pauses;
         this.dispatcher = dispatcher;
     }
 
@@ -109,7 +112,7 @@ final class ConnectionLimits extends ChannelDuplexHandler {
     /** Charges a large frame the decoder has begun by its claimed length, and watches its deadline. */
     private void afterRead() {
         int frame = decoder.pendingFrameLength();
-        if (frame > LARGE_FRAME) {
+        if (frame > SMALL_FRAME) {
             long since = decoder.pendingSinceNanos();
             if (frame != admittedLength || since != admittedSince) {
                 if (!memory.fits(frame - memory.input())) {
@@ -128,8 +131,13 @@ final class ConnectionLimits extends ChannelDuplexHandler {
             memory.claim(0);
         }
         if (decoder.pendingBytes() > 0) {
-            schedule(Math.max(decoder.pendingSinceNanos(), frameClockFloor) + gate.settings().frameTimeoutNanos());
+            schedule(frameClockStart() + gate.settings().frameTimeoutNanos());
         }
+    }
+
+    /** When the pending frame's clock started: its first byte, or the gate's last pause in reading if later. */
+    private long frameClockStart() {
+        return Math.max(decoder.pendingSinceNanos(), pauses.resumedAt());
     }
 
     private void check() {
@@ -152,11 +160,12 @@ final class ConnectionLimits extends ChannelDuplexHandler {
         }
         long next = Math.min(lastActivity + gate.settings().keepAliveNanos(),
                 now + gate.settings().frameTimeoutNanos());
-        if (decoder.pendingBytes() > 0) {
-            if (!ctx.channel().config().isAutoRead()) {
-                frameClockFloor = now; // the gate is not reading: the frame's lateness is not the client's
-            }
-            long deadline = Math.max(decoder.pendingSinceNanos(), frameClockFloor) + frameAllowance();
+        if (pendingOutput > 0) {
+            next = Math.min(next, now + OUTPUT_CHECK_NANOS); // replies waiting: see soon whether they move
+        }
+        // While the gate does not read, a frame's lateness is not the client's: its clock waits.
+        if (decoder.pendingBytes() > 0 && ctx.channel().config().isAutoRead()) {
+            long deadline = frameClockStart() + frameAllowance();
             if (now >= deadline) {
                 gate.counters().frameTimeouts.increment();
                 int length = decoder.pendingFrameLength();

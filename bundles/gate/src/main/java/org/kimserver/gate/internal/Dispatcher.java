@@ -8,6 +8,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -169,10 +170,11 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             gate.logs().malformed().warn("{}: closing the connection: {}", ctx.channel().remoteAddress(),
                     cause.getMessage());
         } else if (!(cause instanceof ConnectionFault)) {
-            if (cause instanceof IOException) {
-                LOG.debug("{}: {}", ctx.channel().remoteAddress(), cause.toString());
+            if (cause instanceof IOException || cause instanceof UncheckedIOException) {
+                LOG.debug("{}: {}", ctx.channel().remoteAddress(), cause.toString()); // a reset, a broken pipe
             } else {
-                LOG.warn("{}: closing after an unexpected error", ctx.channel().remoteAddress(), cause);
+                gate.logs().unexpected().warn("{}: closing after an unexpected error", ctx.channel().remoteAddress(),
+                        cause);
             }
             ctx.close();
             return;
@@ -391,7 +393,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private void closeGracefully() {
         if (!closing) {
             closing = true;
-            ctx.pipeline().addFirst(new LingeringClose(gate.settings().lingerNanos(), pauses));
+            ctx.pipeline().addFirst(new LingeringClose(gate.settings().lingerQuietNanos(), pauses));
         }
     }
 }

@@ -8,6 +8,6 @@ record GateContext(HandlerRegistry registry, GateCounters counters, Executor han
 
     /** The gate keys of the configuration, in the units the connections use. */
     record Settings(long keepAliveNanos, long frameTimeoutNanos, long minBodyRate, int maxFrameSize,
-                    boolean closeOnUnknownCmd, long handlerGraceNanos, long lingerNanos) {
+                    boolean closeOnUnknownCmd, long handlerGraceNanos, long lingerQuietNanos) {
     }
 }

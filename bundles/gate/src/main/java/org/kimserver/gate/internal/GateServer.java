@@ -52,8 +52,8 @@ public final class GateServer {
     private static final Logger LOG = LoggerFactory.getLogger(GateServer.class);
     /** As the original's listen backlog is 511; a little more helps when thousands of clients connect at once. */
     private static final int BACKLOG = 1024;
-    /** How long a closing connection waits for the client's own close after its FIN (lingering close). */
-    private static final long LINGER_MILLIS = 2000;
+    /** How long a closing connection, after its FIN, waits for a client that sends nothing (lingering close). */
+    private static final long LINGER_QUIET_MILLIS = 2000;
 
     @Reference
     private HandlerRegistry registry;
@@ -100,7 +100,7 @@ public final class GateServer {
                         TimeUnit.MILLISECONDS.toNanos(config.frame_timeout_ms()), config.min_body_rate(),
                         config.max_frame_size(), config.close_on_unknown_cmd(),
                         TimeUnit.MILLISECONDS.toNanos(config.handler_grace_ms()),
-                        TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS)));
+                        TimeUnit.MILLISECONDS.toNanos(LINGER_QUIET_MILLIS)));
         AddressLimit perAddress = new AddressLimit(config.max_clients_per_ip());
         stopTimeoutMillis = config.stop_timeout_ms();
 
@@ -202,7 +202,8 @@ public final class GateServer {
     static Dispatcher serve(Channel channel, GateContext gate, ReadPauses pauses, HeldMemory memory) {
         FrameDecoder decoder = new FrameDecoder(gate.settings().maxFrameSize(), GateServer::request, memory::buffered);
         Dispatcher dispatcher = new Dispatcher(gate, pauses, memory, decoder);
-        channel.pipeline().addLast(new ConnectionLimits(gate, decoder, memory, dispatcher), decoder, dispatcher);
+        channel.pipeline().addLast(new ConnectionLimits(gate, decoder, memory, pauses, dispatcher), decoder,
+                dispatcher);
         return dispatcher;
     }
 

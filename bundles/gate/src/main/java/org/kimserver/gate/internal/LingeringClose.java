@@ -14,17 +14,22 @@ import org.kimserver.wire.FrameDecoder;
 /**
  * Closes a connection whose replies have all been written without losing any of them (nginx's lingering close):
  * added at the head of the pipeline, it sends a FIN (shuts the output down), then reads and throws away whatever
- * the client still sends until the client closes its side or {@code lingerNanos} pass, and only then closes. A
- * plain close with unread input would make the kernel send a reset, which can destroy replies the client has
- * received but not yet read.
+ * the client still sends, and closes when the client closes its side, when it has sent nothing for
+ * {@code quietNanos}, or after {@value #MAX_LINGER_SECONDS} s in all. A plain close with unread input would make
+ * the kernel send a reset, which can destroy replies the client has received but not yet read.
  */
 final class LingeringClose extends ChannelInboundHandlerAdapter {
-    private final long lingerNanos;
-    private final ReadPauses pauses;
-    private ScheduledFuture<?> deadline;
+    /** The longest a client that keeps sending is read for before the close. */
+    static final long MAX_LINGER_SECONDS = 30;
 
-    LingeringClose(long lingerNanos, ReadPauses pauses) {
-        this.lingerNanos = lingerNanos;
+    private final long quietNanos;
+    private final ReadPauses pauses;
+    private ScheduledFuture<?> check;
+    private long endAt;
+    private long lastInput;
+
+    LingeringClose(long quietNanos, ReadPauses pauses) {
+        this.quietNanos = quietNanos;
         this.pauses = pauses;
     }
 
@@ -40,7 +45,9 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
             ctx.close(); // nothing more can arrive: a close is a FIN and no reset
             return;
         }
-        deadline = ctx.executor().schedule((Runnable) ctx::close, lingerNanos, TimeUnit.NANOSECONDS);
+        lastInput = ctx.executor().ticker().nanoTime();
+        endAt = lastInput + TimeUnit.SECONDS.toNanos(MAX_LINGER_SECONDS);
+        check = ctx.executor().schedule(() -> check(ctx), quietNanos, TimeUnit.NANOSECONDS);
         pauses.lingering();
         duplex.shutdownOutput().addListener(f -> {
             if (!f.isSuccess()) {
@@ -51,7 +58,19 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastInput = ctx.executor().ticker().nanoTime();
         ReferenceCountUtil.release(msg);
+    }
+
+    /** Closes once the client has been quiet long enough, or the linger is over; else looks again later. */
+    private void check(ChannelHandlerContext ctx) {
+        long now = ctx.executor().ticker().nanoTime();
+        long closeAt = Math.min(lastInput + quietNanos, endAt);
+        if (now >= closeAt) {
+            ctx.close();
+        } else {
+            check = ctx.executor().schedule(() -> check(ctx), closeAt - now, TimeUnit.NANOSECONDS);
+        }
     }
 
     @Override
@@ -69,8 +88,8 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (deadline != null) {
-            deadline.cancel(false);
+        if (check != null) {
+            check.cancel(false);
         }
         ctx.fireChannelInactive();
     }

@@ -18,6 +18,8 @@ final class ReadPauses {
 
     private final Channel channel;
     private int reasons;
+    /** Ticker time at which reading last came back on after a pause. */
+    private long resumedAt = Long.MIN_VALUE;
     /** Closing: it reads only to throw input away, whatever the reasons. */
     private boolean lingering;
 
@@ -41,6 +43,11 @@ final class ReadPauses {
         return (reasons & reason) != 0;
     }
 
+    /** The ticker time at which reading last came back on after a pause, or {@code Long.MIN_VALUE}. */
+    long resumedAt() {
+        return resumedAt;
+    }
+
     /** From now on the channel reads whatever the reasons say: it is lingering before its close. */
     void lingering() {
         lingering = true;
@@ -51,6 +58,9 @@ final class ReadPauses {
         reasons = newReasons;
         boolean read = reasons == 0 || lingering;
         if (channel.config().isAutoRead() != read) {
+            if (read) {
+                resumedAt = channel.eventLoop().ticker().nanoTime();
+            }
             channel.config().setAutoRead(read);
         }
     }
