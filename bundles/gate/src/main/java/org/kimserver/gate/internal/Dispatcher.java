@@ -65,6 +65,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private int taken;
     /** Reply bytes flushed and not yet written to the socket. */
     private long unsent;
+    /** Whether any reply was written: only then can a close cost the client something it has not read. */
+    private boolean answered;
     /** A blocking handler is running for this connection. */
     private boolean busy;
     /** No further request is taken; the connection closes once the replies owed are written. */
@@ -339,6 +341,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         int bytes = replies.readableBytes();
+        answered = true;
         gate.counters().writes.increment();
         gate.counters().writeBytes.add(bytes);
         unsent += bytes;
@@ -391,9 +394,14 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void closeGracefully() {
-        if (!closing) {
-            closing = true;
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (answered) {
             ctx.pipeline().addFirst(new LingeringClose(gate.settings().lingerQuietNanos(), pauses));
+        } else {
+            ctx.close(); // nothing was ever sent to this client, so nothing it has not read can be lost
         }
     }
 }
