@@ -3,7 +3,8 @@
 # with its default configuration, while legitimate clients (kim-bench: <users> users sending hello bursts with the
 # original's 100 ms pause) work beside it. Prints one RESULT line per attack: the server's RSS before, its peak
 # during the attack, its RSS <settle> seconds after, what the attack did, how much it made the server log, and the
-# legitimate clients' requests, success rate and p99. Everything runs on loopback and ends by itself.
+# legitimate clients' requests, success rate and p99; at the end, the RSS once the server has been idle for 30 s more.
+# Everything runs on loopback and ends by itself.
 # Usage: bench/abuse.sh [seconds=20] [users=50] [settle=10]   (build first: ./dev mvn -q install -DskipTests)
 # Environment: KIM_BENCH_PORT (default 3355).
 set -euo pipefail
@@ -60,4 +61,6 @@ for attack in "${attacks[@]}"; do
         "rss_peak_mb=$((peak / 1024)) rss_after_mb=$((after / 1024)) log_bytes=$logged legit_requests=$requests" \
         "legit_success=$success legit_p99_us=$p99"
 done
+sleep 30 # past the 30 s after which an idle server gives memory back
+echo "RESULT idle_rss_mb=$(( $(rss_kb) / 1024 )) (30 s after the last attack's settle)"
 "$home/bin/kimserver" console kim:stats
