@@ -12,6 +12,7 @@ import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -413,6 +414,42 @@ public class GateLimitsIT {
             }
         }
         KimContainer.await("their memory given back", () -> buffered() == 0);
+    }
+
+    @Test
+    public void aConfigurationChangeServesTheOldConnectionsWhileTheNewGateListens() throws Exception {
+        Path config = Path.of(context.getProperty("kimserver.home"), "etc/kimserver.json");
+        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        String original = Files.readString(config);
+        long gatesBefore = gatesStarted(log);
+        gateOfBlockingCalls = new CountDownLatch(1);
+        try (WireClient old = new WireClient(port())) {
+            old.send(request(BLOCKING, 1, "in progress across the change"));
+            KimContainer.await("the blocking call to start", () -> blockingCallsStarted.get() == 1);
+            long changed = System.nanoTime();
+            Files.writeString(config, original.replace("\"keep_alive\": " + KEEP_ALIVE_MS,
+                    "\"keep_alive\": " + (KEEP_ALIVE_MS + 1)));
+            KimContainer.await("the new gate", () -> gatesStarted(log) == gatesBefore + 1);
+            aNormalClientIsServed(); // by the new gate, while the old one still serves its connection
+            assertTrue("within seconds, not at the old gate's stop_timeout_ms",
+                    System.nanoTime() - changed < TimeUnit.SECONDS.toNanos(5));
+            gateOfBlockingCalls.countDown();
+            assertEquals("the old connection's call answered", 1, old.read().seq());
+            assertTrue("then closed", old.closedByServer(5000));
+        } finally {
+            Files.writeString(config, original);
+        }
+        KimContainer.await("the gate back on the original configuration", () -> gatesStarted(log) == gatesBefore + 2);
+        aNormalClientIsServed();
+    }
+
+    /** How many times a gate has started listening, from the log. */
+    private static long gatesStarted(Path log) {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.contains("GateServer - gate listening on")).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -19,9 +19,10 @@ import java.util.function.IntConsumer;
  * worth of bytes more than it had when it stopped. Unlike Netty's {@code ByteToMessageDecoder}, this never asks
  * for a read behind the back of whoever switched auto-read off, nor of a socket whose input has ended.
  *
- * <p><b>Errors end the stream:</b> a head without the layout's tags, or a body protobuf would refuse, is reported
- * as a {@link CorruptedFrameException}; a body length above the limit, decided from the head alone so the claimed
- * size is never buffered, as a {@link TooLongFrameException}. Either goes to {@code exceptionCaught}, and every
+ * <p><b>Errors end the stream:</b> a head without the layout's tags (decided at the first wrong tag byte, before
+ * the head is complete), or a body protobuf would refuse, is reported as a {@link CorruptedFrameException}; a body
+ * length above the limit, decided from the head alone so the claimed size is never buffered, as a
+ * {@link TooLongFrameException}. Either goes to {@code exceptionCaught}, and every
  * byte received afterwards is dropped; what to do with the connection is for the handlers further on.
  *
  * <p><b>End of input</b> ({@link ChannelInputShutdownEvent}, with half-closure allowed) is passed on after the
@@ -153,12 +154,15 @@ public final class FrameDecoder extends ChannelDuplexHandler {
     /** Passes on every whole frame while auto-read is on; returns how many. */
     private int decode(ChannelHandlerContext ctx) {
         int passed = 0;
-        while (pending != null && !failed && ctx.channel().config().isAutoRead()
-                && pending.readableBytes() >= Frames.HEAD_LENGTH) {
+        while (pending != null && !failed && ctx.channel().config().isAutoRead()) {
             int head = pending.readerIndex();
-            if (!Frames.hasHeadTags(pending, head)) {
+            int available = Math.min(pending.readableBytes(), Frames.HEAD_LENGTH);
+            if (!Frames.headTagsSoFar(pending, head, available)) {
                 fail(ctx, new CorruptedFrameException("malformed frame head "
-                        + ByteBufUtil.hexDump(pending, head, Frames.HEAD_LENGTH)));
+                        + ByteBufUtil.hexDump(pending, head, available)));
+                break;
+            }
+            if (available < Frames.HEAD_LENGTH) {
                 break;
             }
             int length = Frames.bodyLength(pending, head);
@@ -212,12 +216,16 @@ public final class FrameDecoder extends ChannelDuplexHandler {
 
     /** Whether what is held lets decode() act: a whole frame, or a head it refuses (bad tags, length above max). */
     private boolean hasDecidableFrame() {
-        if (pending == null || pending.readableBytes() < Frames.HEAD_LENGTH) {
+        if (pending == null) {
             return false;
         }
         int head = pending.readerIndex();
-        if (!Frames.hasHeadTags(pending, head)) {
+        int available = Math.min(pending.readableBytes(), Frames.HEAD_LENGTH);
+        if (!Frames.headTagsSoFar(pending, head, available)) {
             return true;
+        }
+        if (available < Frames.HEAD_LENGTH) {
+            return false;
         }
         int length = Frames.bodyLength(pending, head);
         return length > maxBodyLength || pending.readableBytes() >= Frames.HEAD_LENGTH + Math.max(length, 0);

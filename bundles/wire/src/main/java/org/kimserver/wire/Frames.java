@@ -29,6 +29,15 @@ public final class Frames {
         return in.getByte(index) == CMD_TAG && in.getByte(index + 5) == SEQ_TAG && in.getByte(index + 10) == LEN_TAG;
     }
 
+    /**
+     * Whether the first {@code available} bytes of a head starting at {@code index} (fewer than a whole head, maybe)
+     * have the tags the layout puts there: a head can be refused before it is complete.
+     */
+    public static boolean headTagsSoFar(ByteBuf in, int index, int available) {
+        return (available < 1 || in.getByte(index) == CMD_TAG) && (available < 6 || in.getByte(index + 5) == SEQ_TAG)
+                && (available < 11 || in.getByte(index + 10) == LEN_TAG);
+    }
+
     public static int cmd(ByteBuf in, int headIndex) {
         return in.getIntLE(headIndex + 1);
     }

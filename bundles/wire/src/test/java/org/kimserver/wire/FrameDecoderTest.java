@@ -185,6 +185,13 @@ public class FrameDecoderTest {
     }
 
     @Test
+    public void aWrongTagIsRefusedBeforeTheHeadIsComplete() {
+        channel();
+        write(new byte[] {0x0D, 1, 0, 0, 0, 0x16});
+        assertEquals("malformed frame head 0d0100000016", ((Exception) seen.get(0)).getMessage());
+    }
+
+    @Test
     public void aBodyProtobufRefusesIsReported() {
         channel();
         ByteBuf frame = Unpooled.buffer();

@@ -2,6 +2,7 @@ package org.kimserver.gate.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
@@ -14,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The time and memory limits of one connection, placed before its {@link FrameDecoder}:
  * <ul>
- * <li><b>keep_alive</b>: closed after that long without a read, a write or progress in writing, unless a handler
- *     is at work for it;</li>
+ * <li><b>keep_alive</b>: closed after that long without a read, a write taken by the socket or progress in
+ *     writing, unless a handler is at work for it;</li>
  * <li><b>frame deadline</b>: a frame must be whole within {@code frame_timeout_ms} of its first byte, or, for a
  *     body long enough to need more, within its length at {@code min_body_rate} bytes a second; the clock does not
  *     run while the gate itself does not read, and starts again when it reads again;</li>
@@ -42,6 +43,12 @@ final class ConnectionLimits extends ChannelDuplexHandler {
     private ChannelHandlerContext ctx;
     private long lastActivity;
     private long lastPendingOutput;
+    /** A write the socket has taken is progress: the client takes its replies. */
+    private final ChannelFutureListener written = future -> {
+        if (future.isSuccess()) {
+            lastActivity = now();
+        }
+    };
     /** The large frame admitted by the budget, known by when it began. */
     private long admittedSince;
     private int admittedLength = -1;
@@ -97,7 +104,9 @@ final class ConnectionLimits extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        lastActivity = now();
+        if (!promise.isVoid()) {
+            promise.addListener(written);
+        }
         ctx.write(msg, promise);
     }
 
@@ -147,10 +156,10 @@ final class ConnectionLimits extends ChannelDuplexHandler {
         }
         long now = now();
         long pendingOutput = pendingOutput();
-        if (pendingOutput != lastPendingOutput || dispatcher.working()) {
-            lastPendingOutput = pendingOutput;
+        if (pendingOutput < lastPendingOutput || dispatcher.working()) {
             lastActivity = now; // the client takes its replies, or a handler works for it
         }
+        lastPendingOutput = pendingOutput;
         if (now - lastActivity >= gate.settings().keepAliveNanos()) {
             gate.counters().idleClosed.increment();
             LOG.debug("{}: closing after {} ms without traffic (keep_alive)", ctx.channel().remoteAddress(),

@@ -398,6 +398,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         closing = true;
+        memory.release(); // nothing is held for this connection any more, whatever its frames had claimed
         if (answered) {
             ctx.pipeline().addFirst(new LingeringClose(gate.settings().lingerQuietNanos(), pauses));
         } else {

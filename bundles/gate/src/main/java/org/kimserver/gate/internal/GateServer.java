@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  * {@link ConnectionLimits} (time and memory), {@link FrameDecoder} (frames) and {@link Dispatcher} (handlers and
  * replies).
  *
- * <p>Stopping (the framework stopping, or a configuration change) is graceful: the listener closes first, then
- * every open connection is served until it is quiet and closed with a FIN, for at most {@code stop_timeout_ms};
- * what is still busy then is closed and counted. The framework's stop is caught as the system bundle begins to
- * stop, before any business bundle stops, so the requests read before a stop are answered by their handlers.
+ * <p>Stopping is graceful: the listener closes first, then every open connection is served until it is quiet and
+ * closed with a FIN, for at most {@code stop_timeout_ms}; what is still busy then is closed and counted. The
+ * framework's stop is caught as the system bundle begins to stop, before any business bundle stops, so the requests
+ * read before a stop are answered by their handlers. When the gate is replaced (a configuration change), the old
+ * one frees the port at once and serves its connections in the background, so the new one listens meanwhile.
  */
 @Component(service = GateServer.class, immediate = true, configurationPid = "kimserver.gate",
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -71,7 +72,7 @@ public final class GateServer {
     private BundleContext bundleContext;
     private SynchronousBundleListener frameworkStop;
     private long stopTimeoutMillis;
-    private final AtomicBoolean drained = new AtomicBoolean();
+    private final AtomicBoolean listenerClosing = new AtomicBoolean();
     /** Set when the gate starts stopping: a connection accepted after that is drained at once. */
     private volatile boolean stopping;
     private volatile InetSocketAddress address;
@@ -138,8 +139,9 @@ public final class GateServer {
         }, 1, 1, TimeUnit.SECONDS);
         bundleContext = context;
         frameworkStop = event -> {
-            if (event.getBundle().getBundleId() == 0 && event.getType() == BundleEvent.STOPPING) {
-                drain();
+            if (event.getBundle().getBundleId() == 0 && event.getType() == BundleEvent.STOPPING
+                    && closeListener()) {
+                serveUntilQuiet(); // here, while the modules that answer still run
             }
         };
         context.addBundleListener(frameworkStop);
@@ -157,8 +159,16 @@ public final class GateServer {
                 // the bundle is stopping: its listeners are gone already
             }
         }
-        drain();
-        shutdown();
+        if (closeListener()) {
+            // Replaced or stopped on its own: the port is free now, and the open connections are served in the
+            // background while a new gate (if any) listens.
+            Thread.ofPlatform().name("kim-gate-drain").daemon().start(() -> {
+                serveUntilQuiet();
+                shutdown();
+            });
+        } else {
+            shutdown(); // the framework's stop has served the connections already
+        }
     }
 
     /** Sets up a new client connection, or closes it at once if a connection limit is reached. */
@@ -212,18 +222,17 @@ public final class GateServer {
     }
 
     /**
-     * Closes the listener, then lets every open connection finish what its client sent and close once quiet, for
-     * at most {@code stop_timeout_ms}; closes what is left then. Runs once, whichever stop comes first.
+     * Stops accepting; returns {@code false} if that was done already (or the gate never listened). Connections whose
+     * handshake was done before this wait in the listener's backlog, and a close would reset them. So the close runs
+     * only after the listener's event loop has made one more pass over its I/O (which accepts them all): a task
+     * scheduled from the loop itself runs in the loop's next round of tasks, and I/O comes first in every round,
+     * however busy the loop is. A connection accepted from then on is drained at once.
      */
-    private void drain() {
-        if (listener == null || !drained.compareAndSet(false, true)) {
-            return;
+    private boolean closeListener() {
+        if (listener == null || !listenerClosing.compareAndSet(false, true)) {
+            return false;
         }
         stopping = true;
-        // Connections whose handshake was done before the stop wait in the listener's backlog, and a close would reset
-        // them. So the close runs only after the listener's event loop has made one more pass over its I/O (which
-        // accepts them all): a task scheduled from the loop itself runs in the loop's next round of tasks, and I/O
-        // comes first in every round, however busy the loop is.
         EventLoop accepting = listener.eventLoop();
         accepting.execute(() -> accepting.schedule(() -> {
             listener.close();
@@ -232,10 +241,18 @@ public final class GateServer {
         for (EventExecutor loop : group) {
             loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS); // the last accepted are set up
         }
+        return true;
+    }
+
+    /**
+     * Lets every open connection finish what its client sent and close once quiet, for at most
+     * {@code stop_timeout_ms}; closes what is left then.
+     */
+    private void serveUntilQuiet() {
         int open = clients.size();
         if (open > 0) {
             LOG.info("gate on {} stopping: listener closed; serving {} open connections until they are quiet"
-                    + " (stop_timeout_ms {})", address, open, stopTimeoutMillis);
+                    + " (stop_timeout_ms {})", listener.localAddress(), open, stopTimeoutMillis);
         }
         var allClosed = clients.newCloseFuture();
         for (Channel channel : clients) {

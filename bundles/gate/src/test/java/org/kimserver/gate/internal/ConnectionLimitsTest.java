@@ -36,6 +36,20 @@ public class ConnectionLimitsTest {
     }
 
     @Test
+    public void aClientThatStopsTakingItsRepliesIsClosedKeepAliveAfterItStopped() {
+        GateFixture gate = new GateFixture().echo(1001);
+        gate.send(request(1001, 1, "last request"));
+        // Reply bytes the socket does not take: the client has stopped reading.
+        gate.channel.unsafe().outboundBuffer().addMessage(Unpooled.wrappedBuffer(new byte[1000]), 1000,
+                gate.channel.newPromise());
+        gate.advance(GateFixture.KEEP_ALIVE_MS - 500);
+        assertTrue(gate.channel.isOpen());
+        gate.advance(1500);
+        assertFalse("no progress is not activity, however long the replies wait", gate.channel.isOpen());
+        assertEquals(1, gate.counters.idleClosed.sum());
+    }
+
+    @Test
     public void aHandlerAtWorkKeepsTheConnection() {
         GateFixture gate = new GateFixture().blockingEcho(1007);
         gate.send(request(1007, 1, "slow"));

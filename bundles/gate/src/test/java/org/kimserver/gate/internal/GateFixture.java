@@ -2,7 +2,6 @@ package org.kimserver.gate.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,7 +33,7 @@ final class GateFixture {
     final MemoryBudget budget;
     /** Blocking handler calls, queued until {@link #runBlockingCalls()}. */
     final ArrayDeque<Runnable> blockingCalls = new ArrayDeque<>();
-    final EmbeddedChannel channel = EmbeddedChannel.builder().build();
+    final DuplexEmbeddedChannel channel = new DuplexEmbeddedChannel();
     final ReadPauses pauses = new ReadPauses(channel);
     final HeldMemory memory;
     final Dispatcher dispatcher;
@@ -139,5 +138,19 @@ final class GateFixture {
 
     boolean reading() {
         return channel.config().isAutoRead();
+    }
+
+    /** The close of a client that was answered: a FIN at once, then the close once it has been quiet for 2 s. */
+    void assertClosesGracefully() {
+        if (!channel.isOutputShutdown()) {
+            throw new AssertionError("no FIN: the output is not shut down");
+        }
+        if (!channel.isOpen()) {
+            throw new AssertionError("closed at once, without waiting for the client's unread input");
+        }
+        advance(2100);
+        if (channel.isOpen()) {
+            throw new AssertionError("still open after 2 s without input");
+        }
     }
 }
