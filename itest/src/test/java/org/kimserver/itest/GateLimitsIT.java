@@ -1,6 +1,5 @@
 package org.kimserver.itest;
 
-import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -216,7 +215,7 @@ public class GateLimitsIT {
             gateOfBlockingCalls.countDown();
             InputStream in = socket.getInputStream();
             for (int seq = 1; seq <= count; seq++) {
-                WireClient.Frame reply = readFrame(in);
+                WireClient.Frame reply = WireClient.read(in);
                 assertEquals(seq, reply.seq());
                 assertEquals(Integer.toString(seq), reply.data());
             }
@@ -304,7 +303,7 @@ public class GateLimitsIT {
             socket.getOutputStream().write(concat(request(BIG_REPLY, 1, "big"), badHead, new byte[65536]));
             Thread.sleep(1000); // the server has long seen the bad head by now
             InputStream in = socket.getInputStream();
-            WireClient.Frame reply = readFrame(in);
+            WireClient.Frame reply = WireClient.read(in);
             assertEquals(1, reply.seq());
             assertEquals(BIG_REPLY_SIZE, reply.body().getData().size());
             assertEquals("then a clean end of stream, no reset", -1, in.read());
@@ -327,7 +326,7 @@ public class GateLimitsIT {
             }
             InputStream in = socket.getInputStream();
             for (int seq = 1; seq <= 1000; seq++) {
-                assertEquals(seq, readFrame(in).seq());
+                assertEquals(seq, WireClient.read(in).seq());
             }
             assertEquals("a FIN, no reset", -1, in.read());
         }
@@ -344,7 +343,7 @@ public class GateLimitsIT {
             gateOfBlockingCalls.countDown();
             InputStream in = socket.getInputStream();
             for (int seq = 1; seq <= 3; seq++) {
-                assertEquals(seq, readFrame(in).seq());
+                assertEquals(seq, WireClient.read(in).seq());
             }
             assertEquals(-1, in.read());
         }
@@ -359,7 +358,7 @@ public class GateLimitsIT {
             socket.shutdownOutput();
             InputStream in = socket.getInputStream();
             for (int seq = 1; seq <= count; seq++) {
-                assertEquals(seq, readFrame(in).seq());
+                assertEquals(seq, WireClient.read(in).seq());
             }
             assertEquals(-1, in.read());
         }
@@ -377,7 +376,7 @@ public class GateLimitsIT {
             socket.getOutputStream().write(concat(pipelined(BLOCKING, 1, count), badHead));
             InputStream in = socket.getInputStream();
             for (int seq = 1; seq <= count; seq++) {
-                assertEquals(seq, readFrame(in).seq());
+                assertEquals(seq, WireClient.read(in).seq());
             }
             assertEquals(-1, in.read());
         }
@@ -517,21 +516,5 @@ public class GateLimitsIT {
         assertEquals("the exception's second line is indented, not a line of its own", "\t" + forged
                 + " in an exception", matching.get(1));
         assertFalse(lines.stream().anyMatch(l -> l.startsWith(forged)));
-    }
-
-    /** Reads one frame from a stream, as {@link WireClient#read} does. */
-    private static WireClient.Frame readFrame(InputStream in) throws IOException {
-        byte[] head = in.readNBytes(15);
-        if (head.length < 15) {
-            throw new AssertionError("the stream ended inside a head");
-        }
-        ByteBuffer fields = ByteBuffer.wrap(head).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        byte[] body = in.readNBytes(fields.getInt(11));
-        if (body.length < fields.getInt(11)) {
-            throw new AssertionError("the stream ended inside a body");
-        }
-        assertArrayEquals(new byte[] {0x0D, 0x15, 0x1D}, new byte[] {head[0], head[5], head[10]});
-        return new WireClient.Frame(fields.getInt(1), fields.getInt(6),
-                org.kimserver.proto.MsgBody.parseFrom(body), concat(head, body));
     }
 }

@@ -85,12 +85,23 @@ final class WireClient implements Closeable {
 
     /** Reads one frame; the head must have the layout's tags. */
     Frame read() throws IOException {
-        byte[] head = readBytes(15);
+        return read(in);
+    }
+
+    /** Reads one frame from any stream (a socket set up by a test itself); the head must have the layout's tags. */
+    static Frame read(InputStream in) throws IOException {
+        byte[] head = in.readNBytes(15);
+        if (head.length < 15) {
+            throw new EOFException("the stream ended inside a head");
+        }
         if (head[0] != 0x0D || head[5] != 0x15 || head[10] != 0x1D) {
             throw new AssertionError("malformed reply head " + hex(head));
         }
         ByteBuffer fields = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-        byte[] body = readBytes(fields.getInt(11));
+        byte[] body = in.readNBytes(fields.getInt(11));
+        if (body.length < fields.getInt(11)) {
+            throw new EOFException("the stream ended inside a body");
+        }
         return new Frame(fields.getInt(1), fields.getInt(6), MsgBody.parseFrom(body), concat(head, body));
     }
 
