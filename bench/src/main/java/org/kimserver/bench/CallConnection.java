@@ -81,13 +81,13 @@ final class CallConnection implements Closeable {
      * the start of sending. The reply must be cmd+1 with the request's seq and hold an {@code rsp_result}.
      */
     CallReply call(int cmd, int seq, byte[] data, long timeoutNanos) throws CallFailure {
-        long start = System.nanoTime();
-        long deadline = start + timeoutNanos;
+        ByteBuf request = Unpooled.buffer(Frames.requestFrameSize(data.length));
+        Frames.writeRequest(request, cmd, seq, data);
+        ByteBuffer out = request.nioBuffer();
         String noReply = "no reply from " + address + " within " + seconds(timeoutNanos);
+        long start = System.nanoTime(); // the elapsed time is the exchange's, not the encoding's
+        long deadline = start + timeoutNanos;
         try {
-            ByteBuf request = Unpooled.buffer(Frames.requestFrameSize(data.length));
-            Frames.writeRequest(request, cmd, seq, data);
-            ByteBuffer out = request.nioBuffer();
             while (out.hasRemaining()) {
                 if (channel.write(out) == 0 && !await(SelectionKey.OP_WRITE, deadline)) {
                     throw new CallFailure(CallFailure.NO_REPLY, noReply + " (it did not take the whole request)");
