@@ -57,8 +57,8 @@ final class CallConnection implements Closeable {
             if (!channel.connect(target)) {
                 while (!channel.finishConnect()) {
                     if (!connection.await(SelectionKey.OP_CONNECT, deadline)) {
-                        throw new CallFailure(CallFailure.NO_REPLY, "cannot connect to " + address + ": no answer within "
-                                + seconds(timeoutNanos));
+                        throw new CallFailure(CallFailure.NO_REPLY, "cannot connect to " + address
+                                + ": no answer within " + seconds(timeoutNanos));
                     }
                 }
             }
@@ -97,8 +97,8 @@ final class CallConnection implements Closeable {
             read(head, deadline, noReply, 0);
             ByteBuf headBuf = Unpooled.wrappedBuffer(head.array());
             if (!Frames.hasHeadTags(headBuf, 0)) {
-                throw new CallFailure(CallFailure.BAD_REPLY, "the reply from " + address + " is not a frame: its head is "
-                        + HexFormat.ofDelimiter(" ").formatHex(head.array()));
+                throw new CallFailure(CallFailure.BAD_REPLY, "the reply from " + address
+                        + " is not a frame: its head is " + HexFormat.ofDelimiter(" ").formatHex(head.array()));
             }
             int replyCmd = Frames.cmd(headBuf, 0);
             int replySeq = Frames.seq(headBuf, 0);

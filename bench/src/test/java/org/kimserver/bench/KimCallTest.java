@@ -21,9 +21,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Test;
@@ -32,7 +32,7 @@ import org.kimserver.wire.MsgBodyView;
 
 /** kim-call against fake servers on loopback that answer right, wrong, partly or never. */
 public class KimCallTest {
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
 
     /** What a fake server does with its one connection. */
     interface Behaviour {
@@ -123,7 +123,8 @@ public class KimCallTest {
         });
         Outcome o = call("127.0.0.1", Integer.toString(port), "1001", "1 - hello");
         assertEquals(o.toString(), 0, o.status());
-        assertTrue(o.out(), o.out().matches("reply  cmd 1002, seq 1, [0-9.]+ ms\ncode   0\nmsg    ok\ndata   good job!\n"));
+        assertTrue(o.out(), o.out().matches(
+                "reply  cmd 1002, seq 1, [0-9.]+ ms\ncode   0\nmsg    ok\ndata   good job!\n"));
         assertEquals("", o.err());
         Request request = seen.get(5, TimeUnit.SECONDS);
         assertEquals(1001, request.cmd());
@@ -237,6 +238,20 @@ public class KimCallTest {
         assertEquals(o.toString(), 1, o.status());
         assertEquals("kim-call: the reply from 127.0.0.1:" + port + " is not a frame: its head is "
                 + "48 54 54 50 2f 31 2e 31 20 34 30 30 20 42 61\n", o.err());
+    }
+
+    @Test
+    public void aReplyWhoseBodyIsNotAMsgBodyIsAnError() throws Exception {
+        int port = serve((socket, in, out) -> {
+            Request request = readRequest(in);
+            ByteBuf frame = Unpooled.buffer();
+            Frames.writeHead(frame, request.cmd() + 1, request.seq(), 2);
+            frame.writeByte(0x12).writeByte(0x05); // rsp_result claiming 5 bytes, with none after it
+            out.write(frame.array(), frame.arrayOffset(), frame.readableBytes());
+        });
+        Outcome o = call("127.0.0.1", Integer.toString(port), "1001");
+        assertEquals(o.toString(), 1, o.status());
+        assertEquals("kim-call: the reply (cmd 1002 seq 1) has a body that is not a MsgBody: 12 05\n", o.err());
     }
 
     @Test

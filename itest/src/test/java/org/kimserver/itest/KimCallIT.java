@@ -41,7 +41,8 @@ public class KimCallIT {
         }
         gatePort = Integer.toString(KimContainer.freePort());
         Path config = home.resolve("etc/kimserver.json");
-        Files.writeString(config, Files.readString(config).replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort));
+        Files.writeString(config, Files.readString(config)
+                .replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort));
         Result start = bin("kimserver", "start");
         assertEquals(start.stdout() + start.stderr(), 0, start.exitCode());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
