@@ -106,6 +106,13 @@ public class DiagnosticsIT {
                 : Optional.of(true));
     }
 
+    /** Lines of log/kimserver.log that contain {@code text}. */
+    private long logLines(String text) throws IOException {
+        try (var lines = Files.lines(home().resolve("log/kimserver.log"))) {
+            return lines.filter(l -> l.contains(text)).count();
+        }
+    }
+
     private String info() {
         return KimContainer.shellOrFail(commands, "kim:info");
     }
@@ -154,9 +161,10 @@ public class DiagnosticsIT {
             Files.delete(file);
             Problem missing = await("missing file reported", () -> problem("etc/kimserver.json",
                     r -> r.contains("file not found")));
-            Thread.sleep(2500);
+            Thread.sleep(3500);
             assertEquals("the time first seen stays", missing.since(),
                     problem("etc/kimserver.json", r -> r.contains("file not found")).orElseThrow().since());
+            assertEquals("a missing file is logged once, not once a second", 1, logLines("file not found"));
 
             Files.writeString(file, original.replace("\"node_type\": \"gate\",", "\"node_type\": \"gate\",,"));
             await("broken file reported", () -> problem("etc/kimserver.json",
