@@ -223,7 +223,7 @@ public class DiagnosticsIT {
                         TestBundles.classBytes(SpinningComponent.class)));
         try {
             Problem spinning = await("the spinning activation reported", () -> problems().stream()
-                    .filter(p -> p.subject().contains("kim.itest.spinning")).findFirst());
+                    .filter(p -> p.subject().startsWith("component kim.itest.spinning")).findFirst());
             assertEquals("component kim.itest.spinning (bundle kim.itest.spinning)", spinning.subject());
             assertTrue(spinning.reason(), spinning.reason().contains(SpinningComponent.class.getName() + ".activate"));
             assertTrue(spinning.reason(), spinning.reason().contains("on thread \""));
