@@ -61,13 +61,11 @@ final class JsonObject {
     /** The value of {@code key} (its simple name being a member of this object), checked against the schema. */
     Object value(ConfigKey key, boolean required) throws ConfigException {
         String name = key.simpleName();
-        JsonNode given = node.get(name);
-        boolean absent = given == null || given.isNull();
         return switch (key.type()) {
             case STRING -> {
                 String value = required ? requiredString(name) : string(name, (String) key.defaultValue());
-                if (!key.choices().isEmpty() && !(absent && !required)) {
-                    String lower = value.toLowerCase(Locale.ROOT);
+                if (!key.choices().isEmpty()) {
+                    String lower = value.trim().toLowerCase(Locale.ROOT);
                     if (!key.choices().contains(lower)) {
                         throw new ConfigException("key '" + key(name) + "': \"" + value + "\" is not supported"
                                 + " (one of " + String.join(", ", key.choices()) + ")");
@@ -80,7 +78,7 @@ final class JsonObject {
                 int min = (int) key.min();
                 int max = (int) key.max();
                 int value = required ? requiredInteger(name, min, max)
-                        : integer(name, key.defaultValue() == null ? 0 : (Integer) key.defaultValue(), min, max);
+                        : integer(name, (Integer) key.defaultValue(), min, max);
                 yield value == 0 && key.zeroIsDefault() ? key.defaultValue() : value;
             }
             case BOOLEAN -> bool(name, (Boolean) key.defaultValue());
