@@ -21,7 +21,9 @@ import java.util.Map;
  *
  * <p>The file takes the keys of co_kimserver's config.json with the same meaning; the original's own file loads
  * as is. Each JSON key becomes a property whose name has {@code _} replaced by {@code .} ({@code keep_alive}
- * becomes {@code keep.alive}), which is how DS maps a component property type method {@code keep_alive()}.
+ * becomes {@code keep.alive}), which is how DS maps a component property type method {@code keep_alive()}. The
+ * file is read by {@link ConfigSchema}, key by key: what each key holds, its default and range, and its PID are
+ * declared there and nowhere else.
  *
  * <p>This class has no OSGi dependency: the launcher uses it too, to refuse a broken file before the framework
  * starts.
