@@ -35,8 +35,12 @@ import org.slf4j.LoggerFactory;
 @Component(service = ProblemReporter.class, immediate = true)
 public final class DeployFolderProblems implements ProblemReporter {
     static final Duration SETTLE = Duration.ofSeconds(2);
-    /** How long a good jar may wait for fileinstall (which polls every 500 ms) before it counts as refused. */
-    static final Duration INSTALL_WAIT = Duration.ofSeconds(5);
+    /**
+     * How long a good jar may wait for fileinstall (which polls every 500 ms, but installs one jar after another)
+     * before it counts as refused, counted from when the jar was written or fileinstall started, the later.
+     */
+    static final Duration INSTALL_WAIT = Duration.ofSeconds(10);
+    private static final String FILEINSTALL = "org.apache.felix.fileinstall";
     private static final Logger LOG = LoggerFactory.getLogger(DeployFolderProblems.class);
 
     private final Clock clock = Clock.systemUTC();
@@ -45,6 +49,8 @@ public final class DeployFolderProblems implements ProblemReporter {
     private Path deploy;
     private ScheduledExecutorService scanner;
     private volatile List<Problem> problems = List.of();
+    /** The first scan that found fileinstall active (it starts after this bundle); null until then. */
+    private Instant fileinstallActiveSince;
 
     @Activate
     void activate(BundleContext context) {
@@ -85,9 +91,13 @@ public final class DeployFolderProblems implements ProblemReporter {
                 LOG.debug("cannot list {}", deploy, e);
             }
             Map<String, String> found = DeployJar.problems(jars);
+            if (fileinstallActiveSince == null && fileinstallIsActive()) {
+                fileinstallActiveSince = now;
+            }
             for (DeployJar jar : jars) {
-                if (jar.defect() == null && !found.containsKey(jar.fileName())
-                        && Duration.between(written.get(jar.fileName()), now).compareTo(INSTALL_WAIT) >= 0
+                if (jar.defect() == null && !found.containsKey(jar.fileName()) && fileinstallActiveSince != null
+                        && Duration.between(later(written.get(jar.fileName()), fileinstallActiveSince), now)
+                                .compareTo(INSTALL_WAIT) >= 0
                         && installedFrom(jar.file()) == null) {
                     found.put(jar.fileName(), notInstalledReason(jar));
                 }
@@ -100,6 +110,19 @@ public final class DeployFolderProblems implements ProblemReporter {
         } catch (RuntimeException e) {
             LOG.warn("checking {} failed", deploy, e);
         }
+    }
+
+    private boolean fileinstallIsActive() {
+        for (Bundle b : context.getBundles()) {
+            if (FILEINSTALL.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     /** The bundle fileinstall installed from the jar (its location is the jar's URI), or null. */
