@@ -30,6 +30,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
@@ -205,6 +206,32 @@ public class DiagnosticsIT {
         }
         awaitGone("deploy/garbage.jar");
         awaitGone("deploy/mymodule-1.0.1.jar");
+    }
+
+    @Test
+    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsAProblemSayingWhatHappened() throws Exception {
+        Path elsewhere = Files.createTempFile("twin", ".jar");
+        TestBundles.write(elsewhere, Map.of("Bundle-SymbolicName", "kim.itest.twin", "Bundle-Version", "1.0.0"),
+                Map.of());
+        Bundle installed;
+        try (var in = Files.newInputStream(elsewhere)) {
+            installed = context.installBundle("itest:twin", in);
+        }
+        Path twin = home().resolve("deploy/twin.jar");
+        Files.move(elsewhere, twin);
+        try {
+            Problem problem = await("the twin reported", () -> problem("deploy/twin.jar",
+                    r -> r.startsWith("not installed: bundle " + installed.getBundleId() + " kim.itest.twin 1.0.0"
+                            + " (from itest:twin) has the same symbolic name and version")));
+            assertTrue(problem.reason(), problem.reason().endsWith("fileinstall updated that bundle with this jar"
+                    + " instead"));
+        } finally {
+            Files.delete(twin);
+            if (installed.getState() != Bundle.UNINSTALLED) {
+                installed.uninstall();
+            }
+        }
+        awaitGone("deploy/twin.jar");
     }
 
     @Test

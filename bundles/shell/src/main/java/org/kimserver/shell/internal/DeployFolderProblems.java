@@ -147,8 +147,9 @@ public final class DeployFolderProblems implements ProblemReporter {
     private String notInstalledReason(DeployJar jar) {
         for (Bundle b : context.getBundles()) {
             if (jar.symbolicName().equals(b.getSymbolicName()) && jar.version().equals(b.getVersion())) {
-                return "not installed because " + Diagnostics.subject(b) + " (from " + b.getLocation()
-                        + ") has the same symbolic name and version";
+                // fileinstall does not install a second bundle of the same name and version: it updates that one.
+                return "not installed: " + Diagnostics.subject(b) + " (from " + b.getLocation() + ") has the same"
+                        + " symbolic name and version, so fileinstall updated that bundle with this jar instead";
             }
         }
         return "not installed by fileinstall (" + jar.symbolicName() + " " + jar.version()
