@@ -161,6 +161,11 @@ public class ContainerIT {
                 "org.kimserver.config.internal.JsonConfigPublisher",
                 "org.kimserver.config.internal.LogLevelCommand",
                 "org.kimserver.shell.internal.InfoCommand",
+                "org.kimserver.shell.internal.LocalServerInfo",
+                "org.kimserver.shell.internal.BundleProblems",
+                "org.kimserver.shell.internal.ComponentProblems",
+                "org.kimserver.shell.internal.DeployFolderProblems",
+                "org.kimserver.shell.internal.ActivationWatch",
                 "org.kimserver.shell.internal.ConsoleSocketServer")));
     }
 
@@ -267,7 +272,7 @@ public class ContainerIT {
         try {
             await("bundle installed", () -> bundleNamed("kim.itest.unresolvable") != null);
             awaitInfo("kim:info reports it", info ->
-                    info.contains("kim.itest.unresolvable 1.0.0 is INSTALLED: missing requirement")
+                    info.contains("kim.itest.unresolvable 1.0.0: INSTALLED: missing requirement")
                             && info.contains("kim.itest.nobody.exports.this"));
         } finally {
             Files.delete(jar);

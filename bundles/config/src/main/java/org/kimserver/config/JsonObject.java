@@ -1,8 +1,10 @@
 package org.kimserver.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** Typed, validated access to the members of one JSON object; every error names the full key. */
@@ -13,6 +15,16 @@ final class JsonObject {
     JsonObject(JsonNode node, String path) {
         this.node = node;
         this.path = path;
+    }
+
+    /** An object with no members, standing for one the file leaves out: its keys take their defaults. */
+    static JsonObject empty(String path) {
+        return new JsonObject(JsonNodeFactory.instance.objectNode(), path);
+    }
+
+    /** The object's full name in the file; empty for the top level. */
+    String path() {
+        return path;
     }
 
     private String key(String name) {
@@ -29,15 +41,52 @@ final class JsonObject {
         return keys;
     }
 
-    void warnUnknown(Set<String> known, List<String> warnings) {
+    /**
+     * Warns of each member that {@code section} (the object's name in the schema's form) does not know, naming
+     * the known one it is probably a misspelling of.
+     */
+    void warnUnknown(String section, List<String> warnings) {
+        Set<String> known = ConfigSchema.membersOf(section);
+        if (known.contains(ConfigSchema.NODE)) {
+            return;
+        }
         for (String name : keys()) {
             if (!known.contains(name)) {
-                warnings.add("unknown key '" + key(name) + "' is ignored");
+                warnings.add("unknown key '" + key(name) + "' is ignored" + ConfigSchema.closest(section, name)
+                        .map(k -> "; did you mean '" + key(k) + "'?").orElse(""));
             }
         }
     }
 
-    String string(String name, String fallback) throws ConfigException {
+    /** The value of {@code key} (its simple name being a member of this object), checked against the schema. */
+    Object value(ConfigKey key, boolean required) throws ConfigException {
+        String name = key.simpleName();
+        return switch (key.type()) {
+            case STRING -> {
+                String value = required ? requiredString(name) : string(name, (String) key.defaultValue());
+                if (!key.choices().isEmpty()) {
+                    String lower = value.trim().toLowerCase(Locale.ROOT);
+                    if (!key.choices().contains(lower)) {
+                        throw new ConfigException("key '" + key(name) + "': \"" + value + "\" is not supported"
+                                + " (one of " + String.join(", ", key.choices()) + ")");
+                    }
+                    value = lower;
+                }
+                yield value;
+            }
+            case INTEGER -> {
+                int min = (int) key.min();
+                int max = (int) key.max();
+                int value = required ? requiredInteger(name, min, max)
+                        : integer(name, (Integer) key.defaultValue(), min, max);
+                yield value == 0 && key.zeroIsDefault() ? key.defaultValue() : value;
+            }
+            case BOOLEAN -> bool(name, (Boolean) key.defaultValue());
+            case STRINGS -> strings(name);
+        };
+    }
+
+    private String string(String name, String fallback) throws ConfigException {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return fallback;
@@ -48,7 +97,7 @@ final class JsonObject {
         return value.asText();
     }
 
-    String requiredString(String name) throws ConfigException {
+    private String requiredString(String name) throws ConfigException {
         String value = string(name, "");
         if (value.isEmpty()) {
             throw new ConfigException("missing required key '" + key(name) + "' (a non-empty string)");
@@ -60,7 +109,7 @@ final class JsonObject {
      * An integer within [min, max]. A string of digits is accepted too: the original read every number through
      * a string, so {@code "port": "3344"} worked there.
      */
-    int integer(String name, int fallback, int min, int max) throws ConfigException {
+    private int integer(String name, int fallback, int min, int max) throws ConfigException {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return fallback;
@@ -80,14 +129,14 @@ final class JsonObject {
         return (int) number;
     }
 
-    int requiredInteger(String name, int min, int max) throws ConfigException {
+    private int requiredInteger(String name, int min, int max) throws ConfigException {
         if (node.get(name) == null || node.get(name).isNull()) {
             throw new ConfigException("missing required key '" + key(name) + "' (an integer from " + min + ")");
         }
         return integer(name, 0, min, max);
     }
 
-    boolean bool(String name, boolean fallback) throws ConfigException {
+    private boolean bool(String name, boolean fallback) throws ConfigException {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return fallback;
@@ -98,7 +147,7 @@ final class JsonObject {
         return value.asBoolean();
     }
 
-    String[] strings(String name) throws ConfigException {
+    private String[] strings(String name) throws ConfigException {
         JsonNode value = node.get(name);
         if (value == null || value.isNull()) {
             return new String[0];

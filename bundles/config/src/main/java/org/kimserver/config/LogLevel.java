@@ -39,15 +39,6 @@ public enum LogLevel {
         }
     }
 
-    static LogLevel parse(JsonObject object, String key) throws ConfigException {
-        String name = object.requiredString(key);
-        try {
-            return of(name);
-        } catch (ConfigException e) {
-            throw new ConfigException("key '" + key + "': " + e.getMessage());
-        }
-    }
-
     /** The accepted names, lower case, comma separated. */
     public static String names() {
         return Arrays.stream(values()).map(l -> l.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));

@@ -48,14 +48,14 @@ public class KimConfigTest {
     @Test
     public void theOriginalsFileLoadsAsIs() throws Exception {
         KimConfig config = KimConfig.parse(original());
-        Map<String, Object> server = config.configurations().get(KimConfig.SERVER_PID);
+        Map<String, Object> server = config.configurations().get(ConfigSchema.SERVER_PID);
         assertEquals("kim-gate", server.get("server.name"));
         assertEquals("gate", server.get("node.type"));
         assertEquals(1, server.get("worker.cnt"));
         assertEquals(3344, server.get("node.port"));
         assertArrayEquals(new String[] {"module_test.so"}, (String[]) server.get("modules"));
 
-        Map<String, Object> gate = config.configurations().get(KimConfig.GATE_PID);
+        Map<String, Object> gate = config.configurations().get(ConfigSchema.GATE_PID);
         assertEquals("127.0.0.1", gate.get("gate.host"));
         assertEquals(3355, gate.get("gate.port"));
         assertEquals(30000, gate.get("keep.alive"));
@@ -70,16 +70,16 @@ public class KimConfigTest {
         assertEquals(128, gate.get("max.buffered.mb"));
         assertEquals(10_000, gate.get("stop.timeout.ms"));
 
-        Map<String, Object> zk = config.configurations().get(KimConfig.ZOOKEEPER_PID);
+        Map<String, Object> zk = config.configurations().get(ConfigSchema.ZOOKEEPER_PID);
         assertEquals(false, zk.get("is.open"));
         assertEquals("127.0.0.1:2181", zk.get("servers"));
         assertArrayEquals(new String[] {"gate", "logic"}, (String[]) zk.get("watch.node.type"));
 
-        Map<String, Object> redis = config.factoryConfigurations().get(KimConfig.REDIS_FACTORY_PID).get("test");
+        Map<String, Object> redis = config.factoryConfigurations().get(ConfigSchema.REDIS_FACTORY_PID).get("test");
         assertEquals(6379, redis.get("port"));
         assertEquals(3, redis.get("max.conn.cnt"));
 
-        Map<String, Object> mysql = config.factoryConfigurations().get(KimConfig.MYSQL_FACTORY_PID).get("test");
+        Map<String, Object> mysql = config.factoryConfigurations().get(ConfigSchema.MYSQL_FACTORY_PID).get("test");
         assertEquals("root123!@#", mysql.get("password"));
         assertEquals(10, mysql.get("max.conn.cnt"));
         assertEquals(300, mysql.get("slowlog.log.slower.than"));
@@ -100,16 +100,16 @@ public class KimConfigTest {
 
     @Test
     public void keepAliveOfZeroOrMissingMeansTheDefault() throws Exception {
-        assertEquals(15000, KimConfig.parse(withKey("keep_alive", "0")).configurations().get(KimConfig.GATE_PID)
+        assertEquals(15000, KimConfig.parse(withKey("keep_alive", "0")).configurations().get(ConfigSchema.GATE_PID)
                 .get("keep.alive"));
-        assertEquals(15000, KimConfig.parse(withKey("keep_alive", null)).configurations().get(KimConfig.GATE_PID)
+        assertEquals(15000, KimConfig.parse(withKey("keep_alive", null)).configurations().get(ConfigSchema.GATE_PID)
                 .get("keep.alive"));
     }
 
     @Test
     public void numbersWrittenAsStringsAreAcceptedAsTheOriginalDid() throws Exception {
         KimConfig config = KimConfig.parse(withKey("gate_port", "\"4000\""));
-        assertEquals(4000, config.configurations().get(KimConfig.GATE_PID).get("gate.port"));
+        assertEquals(4000, config.configurations().get(ConfigSchema.GATE_PID).get("gate.port"));
     }
 
     @Test
@@ -157,7 +157,56 @@ public class KimConfigTest {
 
     @Test
     public void unknownKeysAreWarnedAbout() throws Exception {
-        KimConfig config = KimConfig.parse(original().replace("\"worker_cnt\": 1,", "\"worker_cnt\": 1, \"wroker_cnt\": 2,"));
-        assertEquals(List.of("unknown key 'wroker_cnt' is ignored"), config.warnings());
+        KimConfig config = KimConfig.parse(original().replace("\"worker_cnt\": 1,", "\"worker_cnt\": 1, \"colour\": 2,"));
+        assertEquals(List.of("unknown key 'colour' is ignored"), config.warnings());
+    }
+
+    @Test
+    public void aMisspelledKeyNamesTheKeyItProbablyMeantAtEveryLevel() throws Exception {
+        String text = original()
+                .replace("\"keep_alive\": 30000,", "\"keep_alvie\": 30000,")
+                .replace("\"max_conn_cnt\": 3", "\"max_conn_cnt\": 3, \"hots\": \"x\"")
+                .replace("\"user\": \"root\",", "\"user\": \"root\", \"pasword\": \"x\",")
+                .replace("\"slowlog_log_slower_than\"", "\"slowlog_log_slower_than\": 1, \"node\": {}, \"x\"")
+                .replace("\"zookeeper\": {", "\"zookeeper\": {\"root_path\": \"/a\", \"servres\": \"b\", ");
+        KimConfig config = KimConfig.parse(text);
+        assertEquals(List.of(
+                "unknown key 'keep_alvie' is ignored; did you mean 'keep_alive'?",
+                "unknown key 'zookeeper.root_path' is ignored",
+                "unknown key 'zookeeper.servres' is ignored; did you mean 'zookeeper.servers'?",
+                "unknown key 'redis.test.hots' is ignored; did you mean 'redis.test.host'?",
+                "unknown key 'database.node' is ignored; did you mean 'database.nodes'?",
+                "unknown key 'database.x' is ignored",
+                "unknown key 'database.nodes.test.pasword' is ignored; did you mean 'database.nodes.test.password'?"),
+                config.warnings());
+        // The misspelled key did not set anything: the default is in force, and the warning says why.
+        assertEquals(15000, config.configurations().get(ConfigSchema.GATE_PID).get("keep.alive"));
+    }
+
+    @Test
+    public void everyKeyOfTheSchemaIsPublishedWithItsDefault() throws Exception {
+        KimConfig config = KimConfig.parse("{\"node_type\": \"gate\", \"max_clients\": 1, \"log_path\": \"a.log\","
+                + " \"log_level\": \"info\", \"redis\": {\"r\": {\"host\": \"h\", \"port\": 1, \"max_conn_cnt\": 1}},"
+                + " \"database\": {\"nodes\": {\"d\": {\"host\": \"h\", \"port\": 1, \"user\": \"u\"}}}}");
+        for (ConfigKey key : ConfigSchema.keys()) {
+            Map<String, Object> properties = switch (key.pid()) {
+                case ConfigSchema.REDIS_FACTORY_PID -> config.factoryConfigurations().get(key.pid()).get("r");
+                case ConfigSchema.MYSQL_FACTORY_PID -> config.factoryConfigurations().get(key.pid()).get("d");
+                case ConfigSchema.LOGGING_PID -> null;
+                default -> config.configurations().get(key.pid());
+            };
+            if (properties == null || key.required()) {
+                continue;
+            }
+            assertTrue(key.name(), properties.containsKey(key.property()));
+            Object value = properties.get(key.property());
+            if (value instanceof String[] array) {
+                assertArrayEquals(key.name(), (String[]) key.defaultValue(), array);
+            } else {
+                assertEquals(key.name(), key.defaultValue(), value);
+            }
+        }
+        assertEquals(64, config.log().maxSizeMb());
+        assertEquals(10, config.log().maxFiles());
     }
 }

@@ -1,20 +1,19 @@
 package org.kimserver.config.internal;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.time.Clock;
 import java.util.Dictionary;
 import java.util.HashSet;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.kimserver.config.ConfigException;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.config.KimConfig;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -29,11 +28,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes {@code etc/kimserver.json} as Config Admin configurations, and again each time the file changes. A
- * file that does not validate is reported in the log and the configuration in force is kept. Also points a
- * fileinstall watcher at {@code etc/} so that modules may read their own {@code etc/*.cfg}.
+ * file that is missing or does not validate is reported (in the log once, and as a problem for as long as it
+ * lasts) and the configuration in force is kept. Also points a fileinstall watcher at {@code etc/} so that
+ * modules may read their own {@code etc/*.cfg}.
  */
-@Component(immediate = true, service = {})
-public final class JsonConfigPublisher {
+@Component(immediate = true, service = ProblemReporter.class)
+public final class JsonConfigPublisher implements ProblemReporter {
     private static final Logger LOG = LoggerFactory.getLogger(JsonConfigPublisher.class);
     private static final String FILEINSTALL_FACTORY_PID = "org.apache.felix.fileinstall";
     private static final long WATCH_PERIOD_MS = 1000;
@@ -44,7 +44,7 @@ public final class JsonConfigPublisher {
     private Path file;
     private Path logDir;
     private String processTag;
-    private byte[] applied = new byte[0];
+    private ConfigFileWatch watch;
     private ScheduledExecutorService watcher;
 
     @Activate
@@ -54,43 +54,21 @@ public final class JsonConfigPublisher {
         logDir = home.resolve("log");
         processTag = KimserverHome.processTag(context);
         watchEtcCfgFiles(home.resolve("etc"));
-        reloadIfChanged();
+        watch = new ConfigFileWatch(file, Clock.systemUTC(), LOG, this::apply);
+        watch.check();
         watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "kimserver-config-watch"));
-        watcher.scheduleWithFixedDelay(this::reloadIfChanged, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
+        watcher.scheduleWithFixedDelay(watch::check, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The missing, unreadable or broken file, and the keys in it nobody knows. */
+    @Override
+    public List<Problem> problems() {
+        return watch.problems();
     }
 
     @Deactivate
     void deactivate() {
         watcher.shutdownNow();
-    }
-
-    private void reloadIfChanged() {
-        byte[] text;
-        try {
-            text = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            LOG.error("{}: file not found; keeping the configuration in force", file);
-            return;
-        } catch (IOException e) {
-            LOG.error("{}: cannot read ({}); keeping the configuration in force", file, e.toString());
-            return;
-        }
-        if (Arrays.equals(text, applied)) {
-            return;
-        }
-        applied = text;
-        try {
-            KimConfig config = KimConfig.parse(new String(text, StandardCharsets.UTF_8));
-            config.warnings().forEach(w -> LOG.warn("{}: {}", file, w));
-            // Logged before, not after: a new logging configuration takes effect asynchronously, and events logged
-            // while Pax Logging switches over can be lost.
-            LOG.info("applying the configuration from {}", file);
-            apply(config);
-        } catch (ConfigException e) {
-            LOG.error("{}: {}; keeping the configuration in force", file, e.getMessage());
-        } catch (IOException | InvalidSyntaxException e) {
-            LOG.error("{}: could not publish the configuration", file, e);
-        }
     }
 
     private void apply(KimConfig config) throws IOException, InvalidSyntaxException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.function.Consumer;
+import org.apache.felix.service.command.Descriptor;
 import org.kimserver.config.ConfigException;
 import org.kimserver.config.LogLevel;
 import org.osgi.service.cm.Configuration;
@@ -19,11 +20,14 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.scope=kim",
         "osgi.command.function=loglevel"})
 public final class LogLevelCommand {
+    private static final String LEVEL = "the level, one of trace, debug, info, notice, warn, error, alert, crit,"
+            + " emerg (case-insensitive)";
 
     @Reference
     private ConfigurationAdmin configAdmin;
 
     /** Prints the root level and the per-logger levels in force. */
+    @Descriptor("shows the log level in force, for everything (root) and for each logger given its own")
     public String loglevel() throws IOException {
         Dictionary<String, Object> props = logging().getProperties();
         if (props == null) {
@@ -41,14 +45,20 @@ public final class LogLevelCommand {
     }
 
     /** Sets the level of every logger that has none of its own. */
-    public String loglevel(String level) throws IOException, ConfigException {
+    @Descriptor("sets the log level of every logger that has none of its own, until the next edit of log_level"
+            + " in etc/kimserver.json")
+    public String loglevel(@Descriptor(LEVEL) String level) throws IOException, ConfigException {
         String log4j = LogLevel.of(level).log4jLevel();
         update(props -> props.put(PaxLoggingConfiguration.ROOT_LEVEL, log4j));
         return "root log level is now " + log4j;
     }
 
     /** Sets the level of one logger (a class or package name) and those below it. */
-    public String loglevel(String level, String logger) throws IOException, ConfigException {
+    @Descriptor("sets the log level of one logger and those below it, until the next edit of log_level in"
+            + " etc/kimserver.json")
+    public String loglevel(@Descriptor(LEVEL) String level,
+                           @Descriptor("a class or package name, e.g. org.kimserver.gate") String logger)
+            throws IOException, ConfigException {
         String log4j = LogLevel.of(level).log4jLevel();
         String prefix = "log4j2.logger." + logger.replaceAll("[^A-Za-z0-9]", "_");
         update(props -> {

@@ -15,7 +15,7 @@ import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
 
-/** What is not running and why: bundles that are not active, components that are not satisfied. */
+/** What the problem reporters of this bundle share about bundles. */
 final class Diagnostics {
 
     private Diagnostics() {
@@ -31,24 +31,13 @@ final class Diagnostics {
         return isFragment(bundle) ? bundle.getState() == Bundle.RESOLVED : bundle.getState() == Bundle.ACTIVE;
     }
 
-    /** One line for each bundle that is not healthy, with the reason. */
-    static List<String> bundleProblems(BundleContext context) {
-        FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
-        List<String> problems = new ArrayList<>();
-        for (Bundle b : context.getBundles()) {
-            if (isHealthy(b)) {
-                continue;
-            }
-            String what = "bundle " + b.getBundleId() + " " + b.getSymbolicName() + " " + b.getVersion() + " is "
-                    + stateName(b.getState());
-            String why = b.getState() == Bundle.INSTALLED ? unresolvedReason(b, wiring) : "not started";
-            problems.add(what + ": " + why);
-        }
-        return problems;
+    /** The subject naming a bundle in problems: "bundle 42 org.example.mymodule 1.0.1". */
+    static String subject(Bundle b) {
+        return "bundle " + b.getBundleId() + " " + b.getSymbolicName() + " " + b.getVersion();
     }
 
     /** The mandatory requirements nothing in the framework provides. */
-    private static String unresolvedReason(Bundle bundle, FrameworkWiring wiring) {
+    static String unresolvedReason(Bundle bundle, FrameworkWiring wiring) {
         BundleRevision revision = bundle.adapt(BundleRevision.class);
         if (revision == null) {
             return "no revision (uninstalled?)";
@@ -69,38 +58,7 @@ final class Diagnostics {
                 : "missing requirement " + String.join(", ", missing);
     }
 
-    /** One line for each component configuration that is not satisfied or active, with the reason. */
-    static List<String> componentProblems(ServiceComponentRuntime scr) {
-        List<String> problems = new ArrayList<>();
-        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
-            String name = "component " + desc.name + " (bundle " + desc.bundle.symbolicName + ")";
-            if (!scr.isComponentEnabled(desc)) {
-                problems.add(name + ": disabled");
-                continue;
-            }
-            for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
-                switch (config.state) {
-                    case ComponentConfigurationDTO.SATISFIED, ComponentConfigurationDTO.ACTIVE -> { }
-                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
-                            problems.add(name + ": waiting for configuration " + String.join(", ",
-                                    desc.configurationPid));
-                    case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> {
-                        List<String> refs = new ArrayList<>();
-                        for (UnsatisfiedReferenceDTO ref : config.unsatisfiedReferences) {
-                            refs.add(ref.name + (ref.target == null ? "" : " " + ref.target));
-                        }
-                        problems.add(name + ": unsatisfied reference " + String.join(", ", refs));
-                    }
-                    case ComponentConfigurationDTO.FAILED_ACTIVATION ->
-                            problems.add(name + ": failed to activate: " + firstLine(config.failure));
-                    default -> problems.add(name + ": state " + config.state);
-                }
-            }
-        }
-        return problems;
-    }
-
-    private static String firstLine(String text) {
+    static String firstLine(String text) {
         if (text == null) {
             return "no reason given";
         }

@@ -1,122 +1,96 @@
 package org.kimserver.shell.internal;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.component.annotations.Activate;
+import org.apache.felix.service.command.Descriptor;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.shell.info.ServerInfo;
+import org.kimserver.shell.info.ServerInfoService;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
-import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
-/** {@code kim:info}: what this server is, how long it has run, and anything that is not running and why. */
+/**
+ * {@code kim:info}: formats this process's {@link ServerInfo} and the problems of every {@link ProblemReporter}
+ * service; it knows nothing itself.
+ */
 @Component(service = InfoCommand.class,
-        configurationPid = {"kimserver.server", "kimserver.gate"},
         property = {"osgi.command.scope=kim", "osgi.command.function=info"})
 public final class InfoCommand {
 
-    /** The node keys of etc/kimserver.json, merged from two PIDs (so no metatype designate, which takes one). */
-    @interface Config {
-        String server_name() default "kimserver";
-
-        String node_type() default "";
-
-        int worker_cnt() default 1;
-
-        String node_host() default "";
-
-        int node_port() default 0;
-
-        String gate_host() default "";
-
-        int gate_port() default 0;
-    }
-
     @Reference
-    private ServiceComponentRuntime scr;
+    private ServerInfoService server;
 
-    private BundleContext context;
-    private volatile Config config;
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<ProblemReporter> reporters;
 
-    @Activate
-    void activate(BundleContext context, Config config) {
-        this.context = context;
-        this.config = config;
-    }
-
-    @Modified
-    void modified(Config config) {
-        this.config = config;
-    }
-
+    @Descriptor("what this server is, how long it has run, and everything that is wrong in it: bundles and"
+            + " components that do not run and why, a configuration or deploy/ jar that cannot be used, an"
+            + " activation that does not end, each with the time it was first seen")
     public String info() {
-        Config c = config;
+        ServerInfo s = server.info();
         StringBuilder out = new StringBuilder();
-        out.append("kimserver ").append(context.getBundle().getVersion()).append('\n');
-        line(out, "server", c.server_name() + " (node type " + c.node_type() + ", " + c.worker_cnt() + " worker"
-                + (c.worker_cnt() == 1 ? "" : "s") + ")");
-        line(out, "process", context.getProperty("kimserver.process") + ", pid " + ProcessHandle.current().pid()
-                + ", Java " + Runtime.version());
-        line(out, "uptime", uptime(Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime())));
-        line(out, "home", String.valueOf(context.getProperty("kimserver.home")));
-        line(out, "ports", "gate " + endpoint(c.gate_host(), c.gate_port()) + ", node "
-                + endpoint(c.node_host(), c.node_port()) + " (configured)");
-        line(out, "bundles", bundleSummary());
-        line(out, "components", componentSummary());
+        out.append("kimserver ").append(s.version()).append('\n');
+        line(out, "server", s.serverName() + " (node type " + s.nodeType() + ", " + s.workerCount() + " worker"
+                + (s.workerCount() == 1 ? "" : "s") + ")");
+        line(out, "process", s.processTag() + ", pid " + s.pid() + ", Java " + s.javaVersion());
+        line(out, "uptime", uptime(s.uptime()));
+        line(out, "home", s.home());
+        line(out, "ports", "gate " + orDash(s.gateAddress()) + ", node " + orDash(s.nodeAddress()) + " (configured)");
+        line(out, "bundles", s.bundles() + " installed (" + s.fragments() + " of them fragments), "
+                + s.bundlesRunning() + " running or resolved"
+                + (s.bundlesRunning() == s.bundles() ? "" : ", " + (s.bundles() - s.bundlesRunning()) + " not running"));
+        int ok = s.componentsActive() + s.componentsSatisfied();
+        line(out, "components", s.components() + " configured, " + s.componentsActive() + " active, "
+                + s.componentsSatisfied() + " satisfied (lazy)"
+                + (ok == s.components() ? "" : ", " + (s.components() - ok) + " not satisfied"));
 
-        List<String> problems = new ArrayList<>(Diagnostics.bundleProblems(context));
-        problems.addAll(Diagnostics.componentProblems(scr));
-        if (problems.isEmpty()) {
-            line(out, "problems", "none");
-        } else {
-            line(out, "problems", Integer.toString(problems.size()));
-            problems.forEach(p -> out.append("  - ").append(p).append('\n'));
+        List<Problem> problems = problems();
+        line(out, "problems", problems.isEmpty() ? "none" : Integer.toString(problems.size()));
+        Instant now = Instant.now();
+        for (Problem p : problems) {
+            out.append("  - ").append(p.subject()).append(": ").append(p.reason()).append(" (since ")
+                    .append(p.since().truncatedTo(ChronoUnit.SECONDS)).append(", ")
+                    .append(ago(Duration.between(p.since(), now))).append(")\n");
         }
         return out.toString();
+    }
+
+    /** Every reporter's problems, the oldest first. A reporter that fails is a problem itself. */
+    private List<Problem> problems() {
+        List<Problem> all = new ArrayList<>();
+        List<ProblemReporter> current = reporters;
+        for (ProblemReporter r : current == null ? List.<ProblemReporter>of() : current) {
+            try {
+                all.addAll(r.problems());
+            } catch (RuntimeException e) {
+                all.add(new Problem("problem reporter " + r.getClass().getName(), "failed: " + e, Instant.now()));
+            }
+        }
+        all.sort(Comparator.comparing(Problem::since).thenComparing(Problem::subject));
+        return all;
     }
 
     private static void line(StringBuilder out, String label, String value) {
         out.append(String.format("  %-11s %s%n", label, value));
     }
 
-    private static String endpoint(String host, int port) {
-        return host.isEmpty() || port == 0 ? "-" : host + ":" + port;
+    private static String orDash(String address) {
+        return address.isEmpty() ? "-" : address;
     }
 
     private static String uptime(Duration d) {
         return String.format("%dd %02d:%02d:%02d", d.toDays(), d.toHoursPart(), d.toMinutesPart(), d.toSecondsPart());
     }
 
-    private String bundleSummary() {
-        int total = 0;
-        int healthy = 0;
-        int fragments = 0;
-        for (Bundle b : context.getBundles()) {
-            total++;
-            healthy += Diagnostics.isHealthy(b) ? 1 : 0;
-            fragments += Diagnostics.isFragment(b) ? 1 : 0;
-        }
-        return total + " installed (" + fragments + " of them fragments), " + healthy + " running or resolved"
-                + (healthy == total ? "" : ", " + (total - healthy) + " not running");
-    }
-
-    private String componentSummary() {
-        int total = 0;
-        int active = 0;
-        int satisfied = 0;
-        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
-            for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
-                total++;
-                active += config.state == ComponentConfigurationDTO.ACTIVE ? 1 : 0;
-                satisfied += config.state == ComponentConfigurationDTO.SATISFIED ? 1 : 0;
-            }
-        }
-        return total + " configured, " + active + " active, " + satisfied + " satisfied (lazy)"
-                + (active + satisfied == total ? "" : ", " + (total - active - satisfied) + " not satisfied");
+    private static String ago(Duration d) {
+        long s = Math.max(0, d.toSeconds());
+        return s < 120 ? s + " s ago" : s < 7200 ? s / 60 + " min ago" : s / 3600 + " h ago";
     }
 }

@@ -1,0 +1,138 @@
+package org.kimserver.config.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.config.ConfigException;
+import org.kimserver.config.KimConfig;
+import org.slf4j.Logger;
+
+/**
+ * Reads {@code etc/kimserver.json} each time it is asked to, applies it when its content changed and validates,
+ * and remembers what is wrong with it: missing, unreadable, broken (the next start would fail on it), or holding
+ * keys nobody knows. Each of these is logged once, when it starts and when it ends, and is a {@link Problem}
+ * with the time it was first seen for as long as it lasts.
+ */
+final class ConfigFileWatch {
+    /** How the problems name the file: relative to the server home, as an operator finds it. */
+    static final String SUBJECT = "etc/kimserver.json";
+
+    /** Publishes a validated configuration. */
+    interface Publisher {
+        void publish(KimConfig config) throws Exception;
+    }
+
+    private final Path file;
+    private final Clock clock;
+    private final Logger log;
+    private final Publisher publisher;
+
+    private byte[] applied = new byte[0];
+    private byte[] lastSeen;
+    /** The problem with the file as a whole (missing, unreadable, broken); null when there is none. */
+    private Problem fileProblem;
+    /** Accepted but probably a mistake (unknown keys), by reason, of the content in force. */
+    private Map<String, Problem> warnings = new LinkedHashMap<>();
+    private volatile List<Problem> problems = List.of();
+
+    ConfigFileWatch(Path file, Clock clock, Logger log, Publisher publisher) {
+        this.file = file;
+        this.clock = clock;
+        this.log = log;
+        this.publisher = publisher;
+    }
+
+    /** What is wrong with the file now; never blocks. */
+    List<Problem> problems() {
+        return problems;
+    }
+
+    /** Reads the file, and applies it if it changed and validates. Called from one thread at a time. */
+    synchronized void check() {
+        byte[] text;
+        try {
+            text = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            fileIsWrong("file not found; the configuration in force is kept until it is back");
+            return;
+        } catch (IOException e) {
+            fileIsWrong("cannot read it (" + e + "); the configuration in force is kept");
+            return;
+        }
+        if (fileProblem != null && lastSeen == null) {
+            log.info("{} is back (it was missing or unreadable since {})", file, fileProblem.since());
+            fileProblem = null;
+        }
+        if (!Arrays.equals(text, lastSeen)) {
+            lastSeen = text;
+            if (!Arrays.equals(text, applied)) {
+                apply(text);
+            } else if (fileProblem != null) {
+                log.info("{} is valid again: it holds the configuration in force", file);
+                fileProblem = null;
+            }
+        }
+        publishProblems();
+    }
+
+    private void apply(byte[] text) {
+        KimConfig config;
+        try {
+            config = KimConfig.parse(new String(text, StandardCharsets.UTF_8));
+        } catch (ConfigException e) {
+            String reason = e.getMessage() + "; the configuration in force is kept, and a restart would fail";
+            log.error("{}: {}", file, reason);
+            fileProblem = new Problem(SUBJECT, reason, fileProblem != null ? fileProblem.since() : clock.instant());
+            return;
+        }
+        if (fileProblem != null) {
+            log.info("{} is valid again", file);
+            fileProblem = null;
+        }
+        config.warnings().forEach(w -> log.warn("{}: {}", file, w));
+        Map<String, Problem> kept = new LinkedHashMap<>();
+        Instant now = clock.instant();
+        for (String w : config.warnings()) {
+            Problem before = warnings.get(w);
+            kept.put(w, before != null ? before : new Problem(SUBJECT, w, now));
+        }
+        warnings = kept;
+        // Logged before, not after: a new logging configuration takes effect asynchronously, and events logged
+        // while Pax Logging switches over can be lost.
+        log.info("applying the configuration from {}", file);
+        try {
+            publisher.publish(config);
+            applied = text;
+        } catch (Exception e) {
+            log.error("{}: could not publish the configuration", file, e);
+        }
+    }
+
+    private void fileIsWrong(String reason) {
+        lastSeen = null;
+        if (fileProblem == null || !fileProblem.reason().equals(reason)) {
+            log.error("{}: {}", file, reason);
+            fileProblem = new Problem(SUBJECT, reason, fileProblem != null ? fileProblem.since() : clock.instant());
+        }
+        publishProblems();
+    }
+
+    private void publishProblems() {
+        List<Problem> now = new ArrayList<>();
+        if (fileProblem != null) {
+            now.add(fileProblem);
+        }
+        now.addAll(warnings.values());
+        problems = List.copyOf(now);
+    }
+}

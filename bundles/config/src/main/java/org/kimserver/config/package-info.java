@@ -1,0 +1,11 @@
+/**
+ * {@code etc/kimserver.json}: its keys declared once ({@link org.kimserver.config.ConfigSchema}), and the validator
+ * that turns the file into Config Admin configurations ({@link org.kimserver.config.KimConfig}). Free of OSGi
+ * classes: the launcher uses it from its class path to refuse a broken file before the framework starts.
+ */
+@Version("1.0.0")
+@Export
+package org.kimserver.config;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,154 @@
+package org.kimserver.shell.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Activations that do not end: a component's activate (or modified, deactivate, constructor) or a bundle
+ * activator's start or stop still running, and bundles STARTING or STOPPING, for more than {@link #LONG}. SCR and
+ * the framework say nothing while such a call runs (and an activator that spins holds up every later deploy), so
+ * the threads are sampled once a second for the frames where SCR and Felix make those calls; what runs past
+ * {@link #LONG} is a problem naming the component or bundle, the code that runs and its thread, since the first
+ * sample that saw it.
+ */
+@Component(service = ProblemReporter.class, immediate = true)
+public final class ActivationWatch implements ProblemReporter {
+    static final Duration LONG = Duration.ofSeconds(5);
+    private static final Logger LOG = LoggerFactory.getLogger(ActivationWatch.class);
+
+    @Reference
+    private ServiceComponentRuntime scr;
+
+    private BundleContext context;
+    private ScheduledExecutorService sampler;
+    private final Clock clock = Clock.systemUTC();
+    /** First sample that saw each call (by thread and frame) or bundle state (by bundle and state). */
+    private Map<String, Instant> firstSeen = new HashMap<>();
+    private volatile List<Problem> problems = List.of();
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+        sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kimserver-activation-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        sampler.scheduleWithFixedDelay(this::sample, 1, 1, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void deactivate() {
+        sampler.shutdownNow();
+    }
+
+    @Override
+    public List<Problem> problems() {
+        return problems;
+    }
+
+    private void sample() {
+        try {
+            Instant now = clock.instant();
+            Map<String, Instant> seen = new HashMap<>();
+            Map<String, String> reasons = new HashMap<>();
+            Map<String, Instant> since = new HashMap<>();
+
+            Map<Bundle, String> activatorCalls = new HashMap<>();
+            for (var entry : Thread.getAllStackTraces().entrySet()) {
+                Thread thread = entry.getKey();
+                RunningCall.in(entry.getValue()).ifPresent(call -> {
+                    String id = thread.threadId() + " " + call.frame();
+                    Instant first = firstSeen.getOrDefault(id, now);
+                    seen.put(id, first);
+                    if (Duration.between(first, now).compareTo(LONG) < 0) {
+                        return;
+                    }
+                    String what = call.kind() + " " + call.frame() + " has not returned, on thread \""
+                            + thread.getName() + "\"";
+                    Bundle activatorOf = call.kind().startsWith("BundleActivator") ? activatorBundle(call) : null;
+                    if (activatorOf != null) {
+                        activatorCalls.put(activatorOf, what);
+                        since.merge(Diagnostics.subject(activatorOf), first, (a, b) -> a.isBefore(b) ? a : b);
+                        return;
+                    }
+                    String subject = componentSubject(call);
+                    reasons.put(subject, what);
+                    since.put(subject, first);
+                });
+            }
+            for (Bundle b : context.getBundles()) {
+                int state = b.getState();
+                if (state != Bundle.STARTING && state != Bundle.STOPPING) {
+                    continue;
+                }
+                String id = "bundle " + b.getBundleId() + " " + state;
+                Instant first = firstSeen.getOrDefault(id, now);
+                seen.put(id, first);
+                String call = activatorCalls.get(b);
+                boolean lazy = Constants.ACTIVATION_LAZY.equals(b.getHeaders("").get(Constants.BUNDLE_ACTIVATIONPOLICY));
+                if (call == null && (lazy || Duration.between(first, now).compareTo(LONG) < 0)) {
+                    continue; // a lazy bundle waits in STARTING for its first class load, which is no problem
+                }
+                String subject = Diagnostics.subject(b);
+                reasons.put(subject, Diagnostics.stateName(state) + (call == null ? " for more than "
+                        + LONG.toSeconds() + " s" : ": " + call));
+                since.merge(subject, first, (a, c) -> a.isBefore(c) ? a : c);
+            }
+            firstSeen = seen;
+
+            List<Problem> found = new ArrayList<>();
+            reasons.forEach((subject, reason) -> found.add(new Problem(subject, reason, since.get(subject))));
+            for (Problem p : found) {
+                if (problems.stream().noneMatch(old -> old.subject().equals(p.subject()))) {
+                    LOG.warn("{}: {} (since {})", p.subject(), p.reason(), p.since());
+                }
+            }
+            problems = List.copyOf(found);
+        } catch (RuntimeException e) {
+            LOG.warn("sampling threads for activations that do not end failed", e);
+        }
+    }
+
+    /** The bundle whose Bundle-Activator the call runs, or null. */
+    private Bundle activatorBundle(RunningCall call) {
+        for (Bundle b : context.getBundles()) {
+            if (call.className().equals(b.getHeaders("").get(Constants.BUNDLE_ACTIVATOR))) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The components implemented by the class the call runs in, or the class when none is known. */
+    private String componentSubject(RunningCall call) {
+        List<String> names = new ArrayList<>();
+        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
+            if (call.className().equals(desc.implementationClass)) {
+                names.add(ComponentProblems.subject(desc));
+            }
+        }
+        return names.isEmpty() ? "class " + call.className() : String.join(", ", names);
+    }
+}

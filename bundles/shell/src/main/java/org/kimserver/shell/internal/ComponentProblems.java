@@ -1,0 +1,65 @@
+package org.kimserver.shell.internal;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
+
+/**
+ * Every component that is disabled or not satisfied, with the reason: the configuration it waits for, its
+ * missing references, or the exception its activation threw.
+ */
+@Component(service = ProblemReporter.class)
+public final class ComponentProblems implements ProblemReporter {
+    private final Sightings sightings = new Sightings(Clock.systemUTC());
+
+    @Reference
+    private ServiceComponentRuntime scr;
+
+    /** The subject naming a component in problems. */
+    static String subject(ComponentDescriptionDTO desc) {
+        return "component " + desc.name + " (bundle " + desc.bundle.symbolicName + ")";
+    }
+
+    @Override
+    public List<Problem> problems() {
+        Map<String, String> found = new LinkedHashMap<>();
+        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
+            String subject = subject(desc);
+            if (!scr.isComponentEnabled(desc)) {
+                found.put(subject, "disabled");
+                continue;
+            }
+            for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
+                String reason = switch (config.state) {
+                    case ComponentConfigurationDTO.SATISFIED, ComponentConfigurationDTO.ACTIVE -> null;
+                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
+                            "waiting for configuration " + String.join(", ", desc.configurationPid);
+                    case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> {
+                        List<String> refs = new ArrayList<>();
+                        for (UnsatisfiedReferenceDTO ref : config.unsatisfiedReferences) {
+                            refs.add(ref.name + (ref.target == null ? "" : " " + ref.target));
+                        }
+                        yield "unsatisfied reference " + String.join(", ", refs);
+                    }
+                    case ComponentConfigurationDTO.FAILED_ACTIVATION ->
+                            "failed to activate: " + Diagnostics.firstLine(config.failure);
+                    default -> "state " + config.state;
+                };
+                if (reason != null) {
+                    found.merge(subject, reason, (a, b) -> a.equals(b) ? a : a + "; " + b);
+                }
+            }
+        }
+        return sightings.look(found).problems();
+    }
+}

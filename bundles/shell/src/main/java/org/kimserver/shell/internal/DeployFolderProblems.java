@@ -1,0 +1,158 @@
+package org.kimserver.shell.internal;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jars in {@code deploy/} that do not become bundles: not a zip or truncated, no manifest, no
+ * Bundle-SymbolicName, not installed by fileinstall, or superseded by a newer version of the same bundle beside
+ * them. fileinstall logs some of these at every poll and others not at all; here each is logged once, when first
+ * seen, and is a problem for as long as the jar stays. A jar written less than {@link #SETTLE} ago is left alone:
+ * it may still be being copied.
+ */
+@Component(service = ProblemReporter.class, immediate = true)
+public final class DeployFolderProblems implements ProblemReporter {
+    static final Duration SETTLE = Duration.ofSeconds(2);
+    /**
+     * How long a good jar may wait for fileinstall (which polls every 500 ms, but installs one jar after another)
+     * before it counts as refused, counted from when the jar was written or fileinstall started, the later.
+     */
+    static final Duration INSTALL_WAIT = Duration.ofSeconds(10);
+    private static final String FILEINSTALL = "org.apache.felix.fileinstall";
+    private static final Logger LOG = LoggerFactory.getLogger(DeployFolderProblems.class);
+
+    private final Clock clock = Clock.systemUTC();
+    private final Sightings sightings = new Sightings(clock);
+    private BundleContext context;
+    private Path deploy;
+    private ScheduledExecutorService scanner;
+    private volatile List<Problem> problems = List.of();
+    /** The first scan that found fileinstall active (it starts after this bundle); null until then. */
+    private Instant fileinstallActiveSince;
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+        deploy = Path.of(String.valueOf(context.getProperty("kimserver.home"))).resolve("deploy");
+        scanner = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kimserver-deploy-check");
+            t.setDaemon(true);
+            return t;
+        });
+        scanner.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void deactivate() {
+        scanner.shutdownNow();
+    }
+
+    @Override
+    public List<Problem> problems() {
+        return problems;
+    }
+
+    private void scan() {
+        try {
+            Instant now = clock.instant();
+            List<DeployJar> jars = new ArrayList<>();
+            Map<String, Instant> written = new LinkedHashMap<>();
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(deploy, "*.jar")) {
+                for (Path file : files) {
+                    Instant modified = Files.getLastModifiedTime(file).toInstant();
+                    if (Duration.between(modified, now).compareTo(SETTLE) >= 0) {
+                        jars.add(DeployJar.read(file));
+                        written.put(file.getFileName().toString(), modified);
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot list {}", deploy, e);
+            }
+            Map<String, String> found = DeployJar.problems(jars);
+            if (fileinstallActiveSince == null && fileinstallIsActive()) {
+                fileinstallActiveSince = now;
+            }
+            for (DeployJar jar : jars) {
+                if (jar.defect() == null && !found.containsKey(jar.fileName()) && fileinstallActiveSince != null
+                        && Duration.between(later(written.get(jar.fileName()), fileinstallActiveSince), now)
+                                .compareTo(INSTALL_WAIT) >= 0
+                        && installedFrom(jar.file()) == null) {
+                    found.put(jar.fileName(), notInstalledReason(jar));
+                }
+            }
+            Map<String, String> bySubject = new LinkedHashMap<>();
+            found.forEach((name, reason) -> bySubject.put("deploy/" + name, reason));
+            Sightings.Look look = sightings.look(bySubject);
+            look.news().forEach(p -> LOG.warn("{}: {}", p.subject(), p.reason()));
+            problems = look.problems();
+        } catch (RuntimeException e) {
+            LOG.warn("checking {} failed", deploy, e);
+        }
+    }
+
+    private boolean fileinstallIsActive() {
+        for (Bundle b : context.getBundles()) {
+            if (FILEINSTALL.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    /** The bundle fileinstall installed from the jar (its location is the jar's URI), or null. */
+    private Bundle installedFrom(Path jar) {
+        String location = jar.toUri().normalize().toString();
+        for (Bundle b : context.getBundles()) {
+            if (location.equals(b.getLocation()) || sameFile(b.getLocation(), jar)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    private static boolean sameFile(String location, Path jar) {
+        try {
+            return location.startsWith("file:") && Path.of(URI.create(location)).equals(jar);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private String notInstalledReason(DeployJar jar) {
+        for (Bundle b : context.getBundles()) {
+            if (jar.symbolicName().equals(b.getSymbolicName()) && jar.version().equals(b.getVersion())) {
+                // fileinstall does not install a second bundle of the same name and version: it updates that one.
+                return "not installed: " + Diagnostics.subject(b) + " (from " + b.getLocation() + ") has the same"
+                        + " symbolic name and version, so fileinstall updated that bundle with this jar instead";
+            }
+        }
+        return "not installed by fileinstall (" + jar.symbolicName() + " " + jar.version()
+                + "); the reason is in log/kimserver.log";
+    }
+}

@@ -1,0 +1,276 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.itest.failing.SpinningComponent;
+import org.kimserver.shell.info.ServerInfo;
+import org.kimserver.shell.info.ServerInfoService;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+
+/**
+ * What an operator finds wrong, as the ProblemReporter services report it (records, asserted on their values)
+ * and as kim:info shows it: a misspelled, deleted or broken etc/kimserver.json, jars in deploy/ that are no
+ * bundles or are superseded, and a component activation that does not end.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class DiagnosticsIT {
+    /** Problems wait for a scan (1 s), a settled jar (2 s) or a long activation (5 s); the spinner delays deploys. */
+    private static final Duration WAIT = Duration.ofSeconds(40);
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private CommandProcessor commands;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private ServerInfoService server;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        Path home = KimContainer.home("kimserver-diag", KimContainer.freePort(), json -> json);
+        return new Option[] {composite(KimContainer.options(KimContainer.dist(), home))};
+    }
+
+    private Path home() {
+        return Path.of(context.getProperty("kimserver.home"));
+    }
+
+    /** Every problem of every ProblemReporter service now. */
+    private List<Problem> problems() {
+        List<Problem> all = new ArrayList<>();
+        try {
+            for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
+                ProblemReporter reporter = context.getService(ref);
+                if (reporter != null) {
+                    all.addAll(reporter.problems());
+                    context.ungetService(ref);
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+        return all;
+    }
+
+    private Optional<Problem> problem(String subject, Predicate<String> reason) {
+        return problems().stream().filter(p -> p.subject().equals(subject) && reason.test(p.reason())).findFirst();
+    }
+
+    private static <T> T await(String what, Supplier<Optional<T>> probe) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            Optional<T> found = probe.get();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + WAIT.toSeconds() + " s waiting for: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitGone(String subject) throws InterruptedException {
+        await(subject + " no longer a problem", () -> problem(subject, r -> true).isPresent() ? Optional.empty()
+                : Optional.of(true));
+    }
+
+    /** Lines of log/kimserver.log that contain {@code text}. */
+    private long logLines(String text) throws IOException {
+        try (var lines = Files.lines(home().resolve("log/kimserver.log"))) {
+            return lines.filter(l -> l.contains(text)).count();
+        }
+    }
+
+    private String info() {
+        return KimContainer.shellOrFail(commands, "kim:info");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    public void serverInfoIsARecordOfTheConfiguredValues() throws Exception {
+        ServerInfo info = await("configuration applied", () -> Optional.of(server.info())
+                .filter(i -> i.nodeType().equals("gate")));
+        assertEquals("kim-gate", info.serverName());
+        assertEquals(1, info.workerCount());
+        assertEquals("M0", info.processTag());
+        assertEquals(ProcessHandle.current().pid(), info.pid());
+        assertTrue(info.gateAddress(), info.gateAddress().startsWith("127.0.0.1:"));
+        assertEquals("127.0.0.1:3344", info.nodeAddress());
+        assertTrue(info.bundles() > 20);
+        assertTrue(info.components() > 5);
+    }
+
+    @Test
+    public void aMisspelledKeyIsAProblemNamingTheKeyItProbablyMeant() throws Exception {
+        Path file = home().resolve("etc/kimserver.json");
+        String original = Files.readString(file);
+        try {
+            Files.writeString(file, original.replace("\"keep_alive\"", "\"keep_alvie\"")
+                    .replace("\"max_conn_cnt\": 3", "\"max_conn_cnt\": 3, \"prot\": 1"));
+            await("keep_alvie reported", () -> problem("etc/kimserver.json",
+                    r -> r.equals("unknown key 'keep_alvie' is ignored; did you mean 'keep_alive'?")));
+            await("redis.test.prot reported", () -> problem("etc/kimserver.json",
+                    r -> r.equals("unknown key 'redis.test.prot' is ignored; did you mean 'redis.test.port'?")));
+            String info = info();
+            assertTrue(info, info.contains("etc/kimserver.json: unknown key 'keep_alvie' is ignored; did you mean"
+                    + " 'keep_alive'? (since "));
+        } finally {
+            Files.writeString(file, original);
+        }
+        awaitGone("etc/kimserver.json");
+    }
+
+    @Test
+    public void aDeletedOrBrokenFileIsAProblemUntilItIsBack() throws Exception {
+        Path file = home().resolve("etc/kimserver.json");
+        String original = Files.readString(file);
+        try {
+            Files.delete(file);
+            Problem missing = await("missing file reported", () -> problem("etc/kimserver.json",
+                    r -> r.contains("file not found")));
+            Thread.sleep(3500);
+            assertEquals("the time first seen stays", missing.since(),
+                    problem("etc/kimserver.json", r -> r.contains("file not found")).orElseThrow().since());
+            assertEquals("a missing file is logged once, not once a second", 1, logLines("file not found"));
+
+            Files.writeString(file, original.replace("\"node_type\": \"gate\",", "\"node_type\": \"gate\",,"));
+            await("broken file reported", () -> problem("etc/kimserver.json",
+                    r -> r.contains("not valid JSON at line") && r.contains("column")));
+            String info = info();
+            assertTrue(info, info.contains("a restart would fail"));
+        } finally {
+            Files.writeString(file, original);
+        }
+        awaitGone("etc/kimserver.json");
+    }
+
+    @Test
+    public void jarsInDeployThatAreNoBundlesOrAreSupersededAreProblems() throws Exception {
+        Path deploy = home().resolve("deploy");
+        Path garbage = deploy.resolve("garbage.jar");
+        Path plain = deploy.resolve("plain.jar");
+        Path older = deploy.resolve("mymodule-1.0.1.jar");
+        Path newer = deploy.resolve("mymodule-1.0.2.jar");
+        try {
+            Files.writeString(garbage, "not a zip at all");
+            TestBundles.write(plain, Map.of(), Map.of("readme.txt", TestBundles.utf8("no bundle")));
+            TestBundles.write(older, Map.of("Bundle-SymbolicName", "kim.itest.mymodule", "Bundle-Version", "1.0.1"),
+                    Map.of());
+            TestBundles.write(newer, Map.of("Bundle-SymbolicName", "kim.itest.mymodule", "Bundle-Version", "1.0.2"),
+                    Map.of());
+            await("garbage.jar reported", () -> problem("deploy/garbage.jar", r -> r.contains("not a zip")));
+            await("plain.jar reported", () -> problem("deploy/plain.jar", r -> r.contains("no Bundle-SymbolicName")));
+            await("the older version reported", () -> problem("deploy/mymodule-1.0.1.jar",
+                    r -> r.startsWith("superseded by mymodule-1.0.2.jar (kim.itest.mymodule 1.0.2)")));
+            assertTrue(problems().toString(), problem("deploy/mymodule-1.0.2.jar", r -> true).isEmpty());
+            String info = info();
+            assertTrue(info, info.contains("deploy/garbage.jar: not a jar"));
+        } finally {
+            for (Path jar : List.of(garbage, plain, older, newer)) {
+                Files.deleteIfExists(jar);
+            }
+        }
+        awaitGone("deploy/garbage.jar");
+        awaitGone("deploy/mymodule-1.0.1.jar");
+    }
+
+    @Test
+    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsAProblemSayingWhatHappened() throws Exception {
+        Path elsewhere = Files.createTempFile("twin", ".jar");
+        TestBundles.write(elsewhere, Map.of("Bundle-SymbolicName", "kim.itest.twin", "Bundle-Version", "1.0.0"),
+                Map.of());
+        Bundle installed;
+        try (var in = Files.newInputStream(elsewhere)) {
+            installed = context.installBundle("itest:twin", in);
+        }
+        Path twin = home().resolve("deploy/twin.jar");
+        Files.move(elsewhere, twin);
+        try {
+            Problem problem = await("the twin reported", () -> problem("deploy/twin.jar",
+                    r -> r.startsWith("not installed: bundle " + installed.getBundleId() + " kim.itest.twin 1.0.0"
+                            + " (from itest:twin) has the same symbolic name and version")));
+            assertTrue(problem.reason(), problem.reason().endsWith("fileinstall updated that bundle with this jar"
+                    + " instead"));
+        } finally {
+            Files.delete(twin);
+            if (installed.getState() != Bundle.UNINSTALLED) {
+                installed.uninstall();
+            }
+        }
+        awaitGone("deploy/twin.jar");
+    }
+
+    @Test
+    public void anActivationThatDoesNotEndIsAProblemNamingItsComponentAndThread() throws Exception {
+        Path jar = home().resolve("deploy/spinning.jar");
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.spinning\""
+                + " immediate=\"true\" activate=\"activate\">\n"
+                + "  <implementation class=\"" + SpinningComponent.class.getName() + "\"/>\n"
+                + "</scr:component>\n";
+        Instant written = Instant.now();
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.spinning", "Bundle-Version", "1.0.0",
+                "Service-Component", "OSGI-INF/spinning.xml"),
+                Map.of("OSGI-INF/spinning.xml", TestBundles.utf8(xml),
+                        SpinningComponent.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(SpinningComponent.class)));
+        try {
+            Problem spinning = await("the spinning activation reported", () -> problems().stream()
+                    .filter(p -> p.subject().startsWith("component kim.itest.spinning")).findFirst());
+            assertEquals("component kim.itest.spinning (bundle kim.itest.spinning)", spinning.subject());
+            assertTrue(spinning.reason(), spinning.reason().contains(SpinningComponent.class.getName() + ".activate"));
+            assertTrue(spinning.reason(), spinning.reason().contains("on thread \""));
+            assertTrue("since " + spinning.since() + ", written " + written,
+                    !spinning.since().isBefore(written.minusSeconds(1)));
+            String info = info();
+            assertTrue(info, info.contains("component kim.itest.spinning (bundle kim.itest.spinning): component method"));
+        } finally {
+            Files.delete(jar);
+        }
+        await("the spinning bundle gone", () -> problems().stream().anyMatch(p -> p.subject().contains(
+                "kim.itest.spinning")) ? Optional.empty() : Optional.of(true));
+    }
+
+    @Test
+    public void helpDescribesTheKimCommands() throws Exception {
+        String info = KimContainer.shellOrFail(commands, "help kim:info");
+        assertTrue(info, info.contains("everything that is wrong"));
+        String loglevel = KimContainer.shellOrFail(commands, "help kim:loglevel");
+        assertTrue(loglevel, loglevel.contains("sets the log level of one logger"));
+        assertTrue(loglevel, loglevel.contains("a class or package name"));
+    }
+}
