@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -101,11 +102,15 @@ public final class ConsoleClient {
             terminal.close();
             return lines(connection, System.in);
         }
+        Path history = home.resolve("data/console.history");
+        if (!Files.exists(history)) { // what was typed at the console is for the console's user only
+            Files.createFile(history, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         try (terminal) {
             LineReader reader = LineReaderBuilder.builder()
                     .terminal(terminal)
                     .appName("kimserver")
-                    .variable(LineReader.HISTORY_FILE, home.resolve("data/console.history"))
+                    .variable(LineReader.HISTORY_FILE, history)
                     .completer((lineReader, line, candidates) -> {
                         if (line.wordIndex() == 0) {
                             commandCompletions(connection).forEach(name -> candidates.add(new Candidate(name)));

@@ -137,9 +137,25 @@ public class ConsoleIT {
         assertEquals("readable by the owner only", "rwx------",
                 PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
 
+        // A server killed outright leaves its short folder; the next one removes it.
+        Result kill = exec(home, List.of("kill", "-9", pid()), null);
+        assertEquals(kill.output(), 0, kill.exitCode());
+        await("the server is gone", () -> {
+            try {
+                return kimserver("status").exitCode() == 3;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(Files.exists(socket.getParent()));
+        start();
+        assertFalse("the killed server's short folder is removed", Files.exists(socket.getParent()));
+        assertEquals(0, kimserver("console", "kim:info").exitCode());
+        Path second = Files.readSymbolicLink(link);
+
         Result stop = kimserver("stop");
         assertEquals(stop.output(), 0, stop.exitCode());
-        assertFalse("the short folder goes with the server", Files.exists(socket.getParent()));
+        assertFalse("the short folder goes with the server", Files.exists(second.getParent()));
         assertFalse(Files.exists(link, LinkOption.NOFOLLOW_LINKS));
     }
 
@@ -220,8 +236,10 @@ public class ConsoleIT {
             p.destroyForcibly();
             reader.join(10_000);
         }
-        assertEquals(List.of("kim:info"), Files.readAllLines(home.resolve("data/console.history")).stream()
+        Path history = home.resolve("data/console.history");
+        assertEquals(List.of("kim:info"), Files.readAllLines(history).stream()
                 .map(line -> line.substring(line.indexOf(':') + 1)).toList());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(history)));
         assertEquals("the server keeps running", 0, kimserver("status").exitCode());
     }
 
