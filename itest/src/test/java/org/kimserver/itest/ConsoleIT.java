@@ -325,6 +325,23 @@ public class ConsoleIT {
         assertEquals(0, kimserver("console", "kim:info").exitCode());
     }
 
+    /** The shell bundle stopping (an update, a refresh) ends its sessions and the commands they run. */
+    @Test
+    public void stoppingTheShellEndsItsSessions() throws Exception {
+        unzip();
+        start();
+        Process follow = processBuilder(home, List.of(home.resolve("bin/kimserver").toString(), "console",
+                "kim:log -f -n 0")).start();
+        try {
+            await("the follower runs", () -> threadDump().contains("LogCommand$LogFile.follow"));
+            kimserver("console", "stop org.kimserver.shell"); // its own session ends with it
+            assertTrue("the follower's console is closed", follow.waitFor(20, TimeUnit.SECONDS));
+        } finally {
+            follow.destroyForcibly();
+        }
+        await("no follower left behind", () -> !threadDump().contains("LogCommand$LogFile.follow"));
+    }
+
     /** Ctrl-C in the client sends an interrupt: the command ends, the session goes on. */
     @Test
     public void anInterruptEndsTheCommandAndNotTheSession() throws Exception {

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.felix.service.command.CommandProcessor;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -49,6 +51,7 @@ public final class ConsoleSocketServer {
     private Path link;
     private Path socketFile;
     private ServerSocketChannel server;
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
 
     @Activate
     void activate(BundleContext context) throws IOException {
@@ -88,15 +91,14 @@ public final class ConsoleSocketServer {
         LOG.info("console listening on {}{}", link, socketFile.equals(link) ? "" : " (a link to " + socketFile + ")");
     }
 
+    /** Closes the sessions too: a command that runs (kim:log -f) is interrupted, no thread stays behind. */
     @Deactivate
     void deactivate() throws IOException {
-        if (server != null) {
-            server.close();
+        server.close();
+        for (SocketChannel client : clients) {
+            client.close();
         }
         removeSocket(link);
-        if (!socketFile.equals(link)) {
-            removeSocket(socketFile);
-        }
     }
 
     static boolean fits(Path socket) {
@@ -154,8 +156,14 @@ public final class ConsoleSocketServer {
         while (server.isOpen()) {
             try {
                 SocketChannel client = server.accept();
-                Thread.ofVirtual().name("kimserver-console-session").start(
-                        () -> new ConsoleSession(processor, client).run());
+                clients.add(client);
+                Thread.ofVirtual().name("kimserver-console-session").start(() -> {
+                    try {
+                        new ConsoleSession(processor, client).run();
+                    } finally {
+                        clients.remove(client);
+                    }
+                });
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
