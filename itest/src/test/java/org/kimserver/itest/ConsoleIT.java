@@ -205,7 +205,8 @@ public class ConsoleIT {
 
     /**
      * A terminal (a pseudo-terminal from script(1)): the line editor completes command names from the server,
-     * keeps history in data/console.history, and Ctrl-D leaves while the server keeps running.
+     * keeps history in data/console.history, Ctrl-C interrupts the command that runs, and Ctrl-D leaves while
+     * the server keeps running.
      */
     @Test
     public void onATerminalTheConsoleCompletesAndKeepsHistory() throws Exception {
@@ -228,6 +229,15 @@ public class ConsoleIT {
         });
         try {
             await("kim:info ran: " + output, () -> output.toString(StandardCharsets.UTF_8).contains("problems"));
+            // Ctrl-C (\u0003) while kim:log -f runs interrupts it, and only it.
+            p.getOutputStream().write("kim:log -f -n 0\n".getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            await("the follower runs", () -> threadDump().contains("LogCommand$LogFile.follow"));
+            p.getOutputStream().write(3);
+            p.getOutputStream().flush();
+            await("interrupted: " + output, () -> output.toString(StandardCharsets.UTF_8).contains("interrupted"));
+            await("no follower left behind", () -> !threadDump().contains("LogCommand$LogFile.follow"));
+            assertTrue(p.isAlive());
             p.getOutputStream().write(4);
             p.getOutputStream().flush();
             assertTrue("Ctrl-D leaves: " + output, p.waitFor(20, TimeUnit.SECONDS));
@@ -237,7 +247,7 @@ public class ConsoleIT {
             reader.join(10_000);
         }
         Path history = home.resolve("data/console.history");
-        assertEquals(List.of("kim:info"), Files.readAllLines(history).stream()
+        assertEquals(List.of("kim:info", "kim:log -f -n 0"), Files.readAllLines(history).stream()
                 .map(line -> line.substring(line.indexOf(':') + 1)).toList());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(history)));
         assertEquals("the server keeps running", 0, kimserver("status").exitCode());
