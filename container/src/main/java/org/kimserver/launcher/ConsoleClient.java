@@ -104,7 +104,8 @@ public final class ConsoleClient {
         }
         Path history = home.resolve("data/console.history");
         if (!Files.exists(history)) { // what was typed at the console is for the console's user only
-            Files.createFile(history, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(history,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         }
         try (terminal) {
             LineReader reader = LineReaderBuilder.builder()
