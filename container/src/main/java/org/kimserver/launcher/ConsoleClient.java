@@ -1,8 +1,11 @@
 package org.kimserver.launcher;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -10,91 +13,289 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import org.jline.reader.Candidate;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
 
 /**
  * {@code bin/kimserver console}: attaches to the running server's gogo shell through its Unix domain socket
- * (data/run/console.sock, readable by the owning user only). With a command it runs that command and exits 0 if
- * it succeeded, 1 if not; without one it is interactive until {@code exit} or end of input.
+ * (data/run/console.sock, readable by the owning user only).
  *
- * <p>The server side is ConsoleSocketServer in the kimserver-shell bundle; the protocol is described there.
+ * <ul>
+ * <li>With a command: runs it and exits 0 if it succeeded, 1 if not.</li>
+ * <li>On a terminal: a line editor (JLine) with history in data/console.history and completion of command
+ * names, which it asks the server for. Ctrl-C interrupts the command that runs; {@code exit} and Ctrl-D leave.</li>
+ * <li>Otherwise (input from a pipe or a file): runs each line in turn; exits 1 if any failed.</li>
+ * </ul>
+ *
+ * <p>The server side and the protocol are ConsoleSocketServer and ConsoleSession in the kimserver-shell bundle.
  */
 public final class ConsoleClient {
-    private static final String STATUS_PREFIX = "#kim-status ";
+    /** Linux's sun_path holds 108 bytes, the terminating NUL included. */
+    private static final int MAX_SOCKET_PATH = 107;
+    private static final String PROMPT = "kim> ";
 
     private ConsoleClient() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: ConsoleClient <socket> [command ...]");
-            System.exit(1);
+            System.err.println("usage: ConsoleClient <kimserver home> [command ...]");
+            System.exit(2);
         }
-        Path socket = Path.of(args[0]);
+        Path home = Path.of(args[0]).toAbsolutePath();
+        Path socket = home.resolve("data/run/console.sock");
         if (!Files.exists(socket)) {
-            System.err.println("kimserver: no console at " + socket + " (is the server running?)");
-            System.exit(1);
+            System.exit(noConsole(home, "there is no console socket at " + socket));
         }
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+        try (Connection connection = Connection.open(socket)) {
             if (args.length > 1) {
-                System.exit(batch(channel, String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
+                System.exit(batch(connection, String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
             }
-            interactive(channel);
+            System.exit(interactive(connection, home));
         } catch (IOException e) {
-            System.err.println("kimserver: cannot attach to " + socket + ": " + e.getMessage());
-            System.exit(1);
+            System.exit(noConsole(home, "cannot connect to " + socket + ": " + e.getMessage()));
         }
     }
 
-    private static int batch(SocketChannel channel, String command) throws IOException {
-        write(channel, "batch\n" + command + "\n");
-        channel.shutdownOutput();
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(8192);
-        while (channel.read(buf) >= 0) {
-            all.write(buf.array(), 0, buf.position());
-            buf.clear();
+    /** Says why there is no console and where to look: the server runs (the script checked) but has none. */
+    private static int noConsole(Path home, String what) {
+        System.err.println("kimserver: the server is running, but its console is not available: " + what);
+        Path error = home.resolve("data/run/console.error");
+        String reason = null;
+        try {
+            reason = Files.isRegularFile(error) ? Files.readString(error).strip() : null;
+        } catch (IOException e) {
+            reason = "(" + error + " cannot be read: " + e.getMessage() + ")";
         }
-        String text = all.toString(StandardCharsets.UTF_8);
-        int status = text.lastIndexOf(STATUS_PREFIX);
+        if (reason != null) {
+            System.err.println("kimserver: " + reason);
+        } else {
+            System.err.println("kimserver: the console is served by the kimserver-shell bundle; "
+                    + home.resolve("log/kimserver.log") + " says why it is not (look for ConsoleSocketServer)");
+        }
+        return 1;
+    }
+
+    private static int batch(Connection connection, String command) throws IOException {
+        connection.send(command);
+        int status = connection.copyOutput(System.out);
         if (status < 0) {
-            System.out.print(text);
             System.err.println("kimserver: the console closed before the command finished");
             return 1;
         }
-        System.out.print(text.substring(0, status));
-        return Integer.parseInt(text.substring(status + STATUS_PREFIX.length()).trim());
+        return status;
     }
 
-    private static void interactive(SocketChannel channel) throws IOException {
-        write(channel, "interactive\n");
-        Thread input = Thread.ofPlatform().daemon().name("console-input").start(() -> {
-            try {
-                InputStream in = System.in;
-                byte[] buf = new byte[4096];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    channel.write(ByteBuffer.wrap(buf, 0, n));
-                }
-                channel.shutdownOutput();
-            } catch (IOException e) {
-                // The server went away; the output side notices and ends the session.
-            }
-        });
-        ByteBuffer buf = ByteBuffer.allocate(8192);
-        while (channel.read(buf) >= 0) {
-            System.out.write(buf.array(), 0, buf.position());
-            System.out.flush();
-            buf.clear();
+    private static int interactive(Connection connection, Path home) throws IOException {
+        Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build();
+        if (terminal.getType().startsWith(Terminal.TYPE_DUMB)) {
+            terminal.close();
+            return lines(connection, System.in);
         }
-        input.interrupt();
+        Path history = home.resolve("data/console.history");
+        if (!Files.exists(history)) { // what was typed at the console is for the console's user only
+            Files.createFile(history,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        try (terminal) {
+            LineReader reader = LineReaderBuilder.builder()
+                    .terminal(terminal)
+                    .appName("kimserver")
+                    .variable(LineReader.HISTORY_FILE, history)
+                    .completer((lineReader, line, candidates) -> {
+                        if (line.wordIndex() == 0) {
+                            commandCompletions(connection).forEach(name -> candidates.add(new Candidate(name)));
+                        }
+                    })
+                    .build();
+            // While a command runs the terminal is not in raw mode: Ctrl-C is a signal, sent on to the server.
+            terminal.handle(Terminal.Signal.INT, signal -> connection.interrupt());
+            while (true) {
+                String line;
+                try {
+                    line = reader.readLine(PROMPT);
+                } catch (UserInterruptException e) {
+                    continue; // Ctrl-C at the prompt drops the line
+                } catch (EndOfFileException e) {
+                    return 0;
+                }
+                if (isExit(line)) {
+                    return 0;
+                }
+                connection.send(line);
+                if (connection.copyOutput(terminal.output()) < 0) {
+                    terminal.writer().println("kimserver: the console closed (the server stopped?)");
+                    terminal.flush();
+                    return 1;
+                }
+            }
+        }
     }
 
-    private static void write(SocketChannel channel, String text) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-        while (buf.hasRemaining()) {
-            channel.write(buf);
+    /** Lines from a pipe or a file: each run in turn, no prompt; 1 if any failed. */
+    private static int lines(Connection connection, InputStream input) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
+        int result = 0;
+        for (String line = in.readLine(); line != null && !isExit(line); line = in.readLine()) {
+            connection.send(line);
+            int status = connection.copyOutput(System.out);
+            if (status < 0) {
+                System.err.println("kimserver: the console closed before the command finished");
+                return 1;
+            }
+            result |= status;
+        }
+        return result;
+    }
+
+    private static boolean isExit(String line) {
+        String command = line.strip();
+        return command.equals("exit") || command.equals("logout");
+    }
+
+    /** scope:function for every command, and the function alone, as gogo finds it without its scope. */
+    private static List<String> commandCompletions(Connection connection) {
+        TreeSet<String> names = new TreeSet<>();
+        try {
+            for (String name : connection.commandNames()) {
+                names.add(name);
+                names.add(name.substring(name.indexOf(':') + 1));
+            }
+        } catch (IOException e) {
+            // No completion; the next command says what is wrong with the connection.
+        }
+        return new ArrayList<>(names);
+    }
+
+    /** The client end of the console protocol (see ConsoleSession). */
+    private static final class Connection implements AutoCloseable {
+        private static final byte CONTROL = 0;
+        private static final String STATUS = "status ";
+        private final SocketChannel channel;
+        private final ByteBuffer buf = ByteBuffer.allocate(8192);
+
+        private Connection(SocketChannel channel) {
+            this.channel = channel;
+            buf.limit(0);
+        }
+
+        /** Connects by the absolute path, or by one relative to the working folder when that one is too long. */
+        static Connection open(Path socket) throws IOException {
+            Path path = socket;
+            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                path = Path.of("").toAbsolutePath().relativize(socket);
+            }
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(path));
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw new IOException(e.getMessage()
+                        + (path == socket ? "" : " (connecting by the relative path " + path + ")"), e);
+            }
+            return new Connection(channel);
+        }
+
+        void send(String line) throws IOException {
+            write(line.replace("\n", " ") + "\n");
+        }
+
+        /** Ctrl-C: interrupts the command that runs. Called from the signal handler's thread. */
+        void interrupt() {
+            try {
+                write((char) CONTROL + "interrupt\n");
+            } catch (IOException e) {
+                // The connection is gone; the main thread sees it.
+            }
+        }
+
+        List<String> commandNames() throws IOException {
+            write((char) CONTROL + "commands\n");
+            ByteArrayOutputStream names = new ByteArrayOutputStream();
+            if (copyOutput(names) < 0) {
+                throw new IOException("the console closed");
+            }
+            return names.toString(StandardCharsets.UTF_8).lines().filter(s -> !s.isBlank()).toList();
+        }
+
+        private synchronized void write(String text) throws IOException {
+            ByteBuffer out = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (out.hasRemaining()) {
+                channel.write(out);
+            }
+        }
+
+        /** Copies a command's output as it comes; returns its status (0 succeeded), or -1 if the server closed. */
+        int copyOutput(OutputStream out) throws IOException {
+            while (true) {
+                if (!buf.hasRemaining()) {
+                    buf.clear();
+                    int n = channel.read(buf);
+                    buf.flip();
+                    if (n < 0) {
+                        return -1;
+                    }
+                }
+                int start = buf.position();
+                int control = -1;
+                for (int i = start; i < buf.limit(); i++) {
+                    if (buf.get(i) == CONTROL) {
+                        control = i;
+                        break;
+                    }
+                }
+                if (control < 0) {
+                    out.write(buf.array(), start, buf.limit() - start);
+                    out.flush();
+                    buf.position(buf.limit());
+                    continue;
+                }
+                out.write(buf.array(), start, control - start);
+                out.flush();
+                buf.position(control + 1);
+                String record = readRecord();
+                if (record == null) {
+                    return -1;
+                }
+                if (record.startsWith(STATUS)) {
+                    return Integer.parseInt(record.substring(STATUS.length()).trim());
+                }
+            }
+        }
+
+        /** The rest of a control record, up to its newline. */
+        private String readRecord() throws IOException {
+            ByteArrayOutputStream record = new ByteArrayOutputStream();
+            while (true) {
+                if (!buf.hasRemaining()) {
+                    buf.clear();
+                    int n = channel.read(buf);
+                    buf.flip();
+                    if (n < 0) {
+                        return null;
+                    }
+                }
+                byte b = buf.get();
+                if (b == '\n') {
+                    return record.toString(StandardCharsets.UTF_8);
+                }
+                record.write(b);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
         }
     }
 }

@@ -311,23 +311,30 @@ public class ContainerIT {
 
         String ok = console(socket, "kim:info");
         assertTrue(ok, ok.contains(SERVER_NAME));
-        assertTrue(ok, ok.endsWith("#kim-status 0\n"));
+        assertTrue(ok, ok.endsWith("\0status 0\n"));
 
         String failed = console(socket, "kim:no-such-command");
         assertTrue(failed, failed.contains("error:"));
-        assertTrue(failed, failed.endsWith("#kim-status 1\n"));
-        assertFalse(failed, failed.contains("#kim-status 0"));
+        assertTrue(failed, failed.endsWith("\0status 1\n"));
+        assertFalse(failed, failed.contains("\0status 0"));
     }
 
     private static String console(Path socket, String command) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            ch.write(ByteBuffer.wrap(("batch\n" + command + "\n").getBytes(StandardCharsets.UTF_8)));
-            ch.shutdownOutput();
+            ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8)));
+            // The output, then a status record: NUL "status <0|1>" and a newline.
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             ByteBuffer buf = ByteBuffer.allocate(4096);
+            boolean inStatus = false;
             while (ch.read(buf) >= 0) {
-                all.write(buf.array(), 0, buf.position());
+                for (int i = 0; i < buf.position(); i++) {
+                    all.write(buf.get(i));
+                    inStatus |= buf.get(i) == 0;
+                    if (inStatus && buf.get(i) == '\n') {
+                        return all.toString(StandardCharsets.UTF_8);
+                    }
+                }
                 buf.clear();
             }
             return all.toString(StandardCharsets.UTF_8);

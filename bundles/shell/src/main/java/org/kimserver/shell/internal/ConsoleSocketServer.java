@@ -1,24 +1,21 @@
 package org.kimserver.shell.internal;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
-import org.apache.felix.service.command.Converter;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -28,27 +25,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The console that {@code bin/kimserver console} attaches to: a gogo session over a Unix domain socket at
+ * The console that {@code bin/kimserver console} attaches to: gogo sessions over a Unix domain socket at
  * {@code data/run/console.sock}. No network port is opened; the socket and its folder are readable by the
- * owning OS user only, which is the authentication.
+ * owning OS user only, which is the authentication. The protocol is described in {@link ConsoleSession}.
  *
- * <p>Protocol (line based, UTF-8): the client's first line is {@value #MODE_INTERACTIVE} or {@value #MODE_BATCH};
- * then one command a line. Interactive sessions get a prompt; batch sessions end with a line
- * {@value #STATUS_PREFIX}&lt;0|1&gt; telling whether every command succeeded. The launcher's ConsoleClient is the
- * other end.
+ * <p>The kernel takes a socket path of at most {@value #MAX_SOCKET_PATH} bytes. When the home is too deep for
+ * that, the socket goes into a new owner-only folder under a short temporary directory and
+ * {@code data/run/console.sock} is a symbolic link to it; the client connects through the link by a relative
+ * path, which is short. When the console cannot listen, {@code data/run/console.error} says why, for the
+ * client to show.
  */
 @Component(immediate = true, service = {})
 public final class ConsoleSocketServer {
-    static final String MODE_INTERACTIVE = "interactive";
-    static final String MODE_BATCH = "batch";
-    static final String STATUS_PREFIX = "#kim-status ";
+    static final String SOCKET_NAME = "console.sock";
+    static final String ERROR_NAME = "console.error";
+    /** Linux's sun_path holds 108 bytes, the terminating NUL included. */
+    static final int MAX_SOCKET_PATH = 107;
+    /** The name every short socket folder starts with, so a stale one can be recognised and removed. */
+    static final String SHORT_FOLDER_PREFIX = "kimserver-";
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleSocketServer.class);
 
     @Reference
     private CommandProcessor processor;
 
+    private Path link;
     private Path socketFile;
     private ServerSocketChannel server;
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
 
     @Activate
     void activate(BundleContext context) throws IOException {
@@ -56,84 +59,115 @@ public final class ConsoleSocketServer {
         if (home == null) {
             throw new IllegalStateException("framework property kimserver.home is not set");
         }
-        Path dir = Path.of(home, "data", "run");
+        Path dir = Path.of(home, "data", "run").toAbsolutePath().normalize();
         Files.createDirectories(dir);
         // The folder is closed to everyone else before the socket exists, so there is no window in which another
         // user could connect.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        socketFile = dir.resolve("console.sock");
-        Files.deleteIfExists(socketFile);
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketFile));
-        Files.setPosixFilePermissions(socketFile, PosixFilePermissions.fromString("rw-------"));
+        link = dir.resolve(SOCKET_NAME);
+        Path errorFile = dir.resolve(ERROR_NAME);
+        Files.deleteIfExists(errorFile);
+        socketFile = link;
+        try {
+            removeSocket(link);
+            if (!fits(link)) {
+                socketFile = shortFolder().resolve(SOCKET_NAME);
+            }
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socketFile));
+            Files.setPosixFilePermissions(socketFile, PosixFilePermissions.fromString("rw-------"));
+            if (!socketFile.equals(link)) {
+                Files.createSymbolicLink(link, socketFile);
+            }
+        } catch (IOException | RuntimeException e) {
+            String reason = "the console cannot listen on " + socketFile + ": " + e;
+            Files.writeString(errorFile, reason + "\n", StandardCharsets.UTF_8);
+            if (server != null) {
+                server.close();
+            }
+            throw new IOException(reason, e);
+        }
         Thread.ofPlatform().name("kimserver-console-accept").daemon().start(this::acceptLoop);
-        LOG.info("console listening on {}", socketFile);
+        LOG.info("console listening on {}{}", link, socketFile.equals(link) ? "" : " (a link to " + socketFile + ")");
     }
 
+    /** Closes the sessions too: a command that runs (kim:log -f) is interrupted, no thread stays behind. */
     @Deactivate
     void deactivate() throws IOException {
         server.close();
-        Files.deleteIfExists(socketFile);
+        for (SocketChannel client : clients) {
+            client.close();
+        }
+        removeSocket(link);
+    }
+
+    static boolean fits(Path socket) {
+        return socket.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH;
+    }
+
+    /**
+     * A new folder, readable by this user only from its creation, under the first temporary directory whose
+     * socket path fits.
+     */
+    private static Path shortFolder() throws IOException {
+        List<String> bases = new ArrayList<>();
+        String runtimeDir = System.getenv("XDG_RUNTIME_DIR");
+        if (runtimeDir != null && !runtimeDir.isEmpty()) {
+            bases.add(runtimeDir);
+        }
+        bases.add(System.getProperty("java.io.tmpdir"));
+        bases.add("/tmp");
+        for (String base : bases) {
+            Path dir = Path.of(base).toAbsolutePath();
+            // createTempDirectory adds at most 20 characters to the prefix.
+            if (Files.isDirectory(dir) && Files.isWritable(dir)
+                    && fits(dir.resolve(SHORT_FOLDER_PREFIX + "x".repeat(20)).resolve(SOCKET_NAME))) {
+                return Files.createTempDirectory(dir, SHORT_FOLDER_PREFIX,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        }
+        throw new IOException("the socket path is longer than " + MAX_SOCKET_PATH
+                + " bytes and no temporary directory (" + String.join(", ", bases) + ") can hold a shorter one");
+    }
+
+    /**
+     * Removes a socket, or a link to a socket in a short folder with that folder: what a server that was killed
+     * may have left behind.
+     */
+    private static void removeSocket(Path socket) throws IOException {
+        if (Files.isSymbolicLink(socket)) {
+            Path target = Files.readSymbolicLink(socket);
+            Files.delete(socket);
+            removeSocket(target);
+            return;
+        }
+        Files.deleteIfExists(socket);
+        Path folder = socket.getParent();
+        if (folder != null && folder.getFileName().toString().startsWith(SHORT_FOLDER_PREFIX)) {
+            try {
+                Files.deleteIfExists(folder);
+            } catch (DirectoryNotEmptyException e) {
+                LOG.warn("left {} in place: it holds more than the console socket", folder);
+            }
+        }
     }
 
     private void acceptLoop() {
         while (server.isOpen()) {
             try {
                 SocketChannel client = server.accept();
-                Thread.ofVirtual().name("kimserver-console-session").start(() -> serve(client));
+                clients.add(client);
+                Thread.ofVirtual().name("kimserver-console-session").start(() -> {
+                    try {
+                        new ConsoleSession(processor, client).run();
+                    } finally {
+                        clients.remove(client);
+                    }
+                });
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
                 LOG.warn("console accept failed", e);
-            }
-        }
-    }
-
-    private void serve(SocketChannel client) {
-        try (client) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
-                    StandardCharsets.UTF_8));
-            OutputStream raw = Channels.newOutputStream(client);
-            PrintStream out = new PrintStream(raw, true, StandardCharsets.UTF_8);
-            boolean batch = MODE_BATCH.equals(in.readLine());
-            CommandSession session = processor.createSession(InputStream.nullInputStream(), out, out);
-            boolean allSucceeded = true;
-            try {
-                allSucceeded = runCommands(session, in, out, batch);
-            } finally {
-                session.close();
-            }
-            if (batch) {
-                out.println(STATUS_PREFIX + (allSucceeded ? 0 : 1));
-            }
-        } catch (IOException e) {
-            LOG.debug("console session ended: {}", e.toString());
-        }
-    }
-
-    private static boolean runCommands(CommandSession session, BufferedReader in, PrintStream out, boolean batch)
-            throws IOException {
-        boolean allSucceeded = true;
-        while (true) {
-            if (!batch) {
-                out.print("kim> ");
-                out.flush();
-            }
-            String line = in.readLine();
-            if (line == null || line.strip().equals("exit") || line.strip().equals("logout")) {
-                return allSucceeded;
-            }
-            if (line.isBlank()) {
-                continue;
-            }
-            try {
-                Object result = session.execute(line);
-                if (result != null) {
-                    out.println(session.format(result, Converter.INSPECT));
-                }
-            } catch (Exception e) {
-                allSucceeded = false;
-                out.println("error: " + e.getMessage());
             }
         }
     }
