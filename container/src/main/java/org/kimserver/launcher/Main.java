@@ -101,19 +101,20 @@ public final class Main {
 
         ServerFiles files = ServerFiles.claim(home.resolve("data"));
         if (files == null) {
-            System.err.println("kimserver: already running on " + home + " ("
-                    + ServerFiles.pidOf(home.resolve("data")) + "); not started");
+            System.err.println("kimserver is already running (" + ServerFiles.pidOf(home.resolve("data")) + ") on "
+                    + home + "; not started");
             return EXIT_ALREADY_RUNNING;
         }
         Container container = new Container(home, "M0", !daemon);
         Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"));
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopAsTheJvmExits, "kimserver-shutdown"));
-        if (!daemon) {
-            // Ctrl-C is a normal way to stop a foreground server: stop it here, and exit 0 rather than 130.
-            Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
-        }
 
         Framework framework = container.bootSystem();
+        if (!daemon) {
+            // Ctrl-C is a normal way to stop a foreground server: stop it here, and exit 0 rather than 130. Set
+            // once the console has started: its terminal (JLine) takes SIGINT over as it starts.
+            Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
+        }
         List<String> problems = container.systemBundleProblems();
         if (!problems.isEmpty()) {
             System.err.println("kimserver: these system bundles did not start:");

@@ -425,7 +425,18 @@ public class DistributionIT {
         assertEquals(results.toString(), 1, results.stream().filter(r -> r.exitCode() == 0).count());
         Result refused = results.stream().filter(r -> r.exitCode() != 0).findFirst().orElseThrow();
         assertEquals(refused.output(), 4, refused.exitCode());
-        assertTrue(refused.output(), refused.output().contains("already running (pid " + pid() + ")"));
+        assertTrue(refused.output(), refused.output().contains("already running (pid " + pid()));
+        assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
+
+        // Past the script's check (as when both starts check before either JVM has written its pid file), the
+        // JVM's own lock refuses.
+        Path pidFile = home.resolve("data/kimserver.pid");
+        String running = Files.readString(pidFile);
+        Files.delete(pidFile);
+        Result third = kimserver("run");
+        Files.writeString(pidFile, running);
+        assertEquals(third.output(), 4, third.exitCode());
+        assertTrue(third.output(), third.output().contains("kimserver is already running"));
         assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
 
         Result stop = kimserver("stop");
