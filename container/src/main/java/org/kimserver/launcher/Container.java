@@ -65,12 +65,12 @@ public final class Container {
      * The framework properties of a kimserver process. Public so that the Pax Exam tests boot their framework
      * with the same settings.
      */
-    public static Map<String, String> frameworkProperties(Path home, String processTag, int topLevel) {
+    public static Map<String, String> frameworkProperties(Path home, String processTag, int beginningLevel) {
         Path data = home.resolve("data");
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("cache").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(topLevel));
+        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(beginningLevel));
         // Explicit boot delegation instead of Felix's implicit one, which leaks class-path classes into bundles:
         // sun.* for Netty's epoll JNI_OnLoad and Unsafe, jdk.jfr for Lettuce's flight-recorder events.
         p.put("felix.bootdelegation.implicit", "false");

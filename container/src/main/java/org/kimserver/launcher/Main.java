@@ -112,7 +112,8 @@ public final class Main {
         Framework framework = container.bootSystem();
         if (!daemon) {
             // Ctrl-C is a normal way to stop a foreground server: stop it here, and exit 0 rather than 130. Set
-            // once the console has started: its terminal (JLine) takes SIGINT over as it starts.
+            // once the system bundles have started: the console's terminal (JLine) takes SIGINT over as its bundle
+            // starts. A JVM that inherited SIGINT ignored (a background job) keeps it ignored.
             Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
         }
         List<String> problems = container.systemBundleProblems();
@@ -121,17 +122,19 @@ public final class Main {
             problems.forEach(p -> System.err.println("  " + p));
             return notStarted(stopper, EXIT_NOT_STARTED);
         }
-        String gateProblem = gateProblem(framework.getBundleContext(), gate);
+        String gateProblem = gateProblem(framework.getBundleContext(), gate, stopper);
         if (gateProblem != null) {
             System.err.println("kimserver: " + gateProblem);
             return notStarted(stopper, EXIT_GATE_FAILED);
         }
 
-        files.state("up");
-        System.out.printf("kimserver %s up in %d ms: %d bundles, home %s, log %s; deploying deploy/%n",
-                Container.version(), ManagementFactory.getRuntimeMXBean().getUptime(),
-                framework.getBundleContext().getBundles().length, home, home.resolve("log"));
-        container.deployModules(MODULE_PATIENCE, trouble -> System.err.println("kimserver: warning: " + trouble));
+        if (!stopper.stopRequested()) { // else a signal came while it started: the stop is under way
+            files.state("up");
+            System.out.printf("kimserver %s up in %d ms: %d bundles, home %s, log %s; deploying deploy/%n",
+                    Container.version(), ManagementFactory.getRuntimeMXBean().getUptime(),
+                    framework.getBundleContext().getBundles().length, home, home.resolve("log"));
+            container.deployModules(MODULE_PATIENCE, trouble -> System.err.println("kimserver: warning: " + trouble));
+        }
 
         framework.waitForStop(0);
         if (stopper.jvmExiting()) {
@@ -148,17 +151,18 @@ public final class Main {
     }
 
     /**
-     * Null when the gate listens or none is configured (an empty gate_host); else why the server is not up. Waits
-     * at most {@link #GATE_DECISION} for the gate to decide.
+     * Null when the gate listens or none is configured (an empty gate_host), or when a stop was asked for
+     * meanwhile; else why the server is not up. Waits at most {@link #GATE_DECISION} for the gate to decide.
      */
-    private static String gateProblem(BundleContext context, Map<String, Object> gate) throws InterruptedException {
+    private static String gateProblem(BundleContext context, Map<String, Object> gate, Stopper stopper)
+            throws InterruptedException {
         String host = (String) gate.get("gate.host");
         if (host.isEmpty()) {
             return null;
         }
         String configured = host + ":" + gate.get("gate.port");
         long deadline = System.nanoTime() + GATE_DECISION.toNanos();
-        while (true) {
+        while (!stopper.stopRequested()) {
             ServiceReference<?>[] states;
             try {
                 states = context.getServiceReferences((String) null, GATE_STATE_FILTER);
@@ -185,6 +189,7 @@ public final class Main {
             }
             Thread.sleep(20);
         }
+        return null;
     }
 
     /**
@@ -209,6 +214,10 @@ public final class Main {
 
         boolean jvmExiting() {
             return jvmExiting;
+        }
+
+        boolean stopRequested() {
+            return stopping.get();
         }
 
         void stopAsTheJvmExits() {
@@ -287,9 +296,8 @@ public final class Main {
         static ServerFiles claim(Path data) throws IOException {
             Files.createDirectories(data);
             Path lockFile = data.resolve("kimserver.lock");
-            FileChannel channel = Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS)
-                    ? FileChannel.open(lockFile, StandardOpenOption.WRITE)
-                    : FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
+            FileChannel channel = FileChannel.open(lockFile,
+                    Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 channel.close();

@@ -524,7 +524,10 @@ public class DistributionIT {
     @Test
     public void ctrlCInRunStopsTheServerWithExitCode0() throws Exception {
         Path out = home.resolve("run.out");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/kimserver").toString(), "run")
+        // env restores SIGINT's default action: a test run in the background (mvn ... &) has it ignored, and a JVM
+        // started so keeps it ignored, as a background job should.
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=INT", home.resolve("bin/kimserver").toString(),
+                "run")
                 .directory(home.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process run = pb.start(); // its standard input stays an open pipe, as a terminal would
