@@ -162,12 +162,14 @@ public final class Container {
                 }
                 for (Bundle b : framework.getBundleContext().getBundles()) {
                     if (fromSystemFolder(b) && b.adapt(BundleStartLevel.class).getStartLevel() == deployLevel
-                            && b.getState() != Bundle.ACTIVE) {
+                            && b.getState() != Bundle.ACTIVE && framework.getState() == Bundle.ACTIVE) {
                         trouble.accept(describe(b) + " did not start; see log/kimserver.log");
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (IllegalStateException e) {
+                // the framework stopped meanwhile: nothing is still starting
             }
         });
     }
