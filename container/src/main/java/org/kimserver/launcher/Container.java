@@ -4,22 +4,30 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.framework.wiring.BundleWiring;
 
 /**
  * One Felix framework with the bundles of the distribution's {@code system/} folder. Each numbered sub-folder is a
@@ -34,7 +42,8 @@ public final class Container {
     private final String processTag;
     private final boolean interactive;
     private final List<Bundle> systemBundles = new ArrayList<>();
-    private Framework framework;
+    private volatile Framework framework;
+    private int deployLevel;
 
     /**
      * @param processTag M0 for the manager, W&lt;n&gt; for worker n: shown in every log line
@@ -56,12 +65,12 @@ public final class Container {
      * The framework properties of a kimserver process. Public so that the Pax Exam tests boot their framework
      * with the same settings.
      */
-    public static Map<String, String> frameworkProperties(Path home, String processTag, int topLevel) {
+    public static Map<String, String> frameworkProperties(Path home, String processTag, int beginningLevel) {
         Path data = home.resolve("data");
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("cache").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(topLevel));
+        p.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(beginningLevel));
         // Explicit boot delegation instead of Felix's implicit one, which leaks class-path classes into bundles:
         // sun.* for Netty's epoll JNI_OnLoad and Unsafe, jdk.jfr for Lettuce's flight-recorder events.
         p.put("felix.bootdelegation.implicit", "false");
@@ -83,13 +92,18 @@ public final class Container {
         return p;
     }
 
-    /** Installs and starts everything; returns once the top start level is reached. */
-    Framework boot() throws IOException, BundleException, InterruptedException {
+    /**
+     * Installs everything and starts the system: every start level but the last, which is fileinstall's. Returns
+     * once those levels are reached; {@link #deployModules} raises the framework to the last one.
+     */
+    Framework bootSystem() throws IOException, BundleException, InterruptedException {
         TreeMap<Integer, List<Path>> levels = bundleJarsByLevel();
-        int top = levels.isEmpty() ? 1 : levels.lastKey();
+        deployLevel = levels.isEmpty() ? 1 : levels.lastKey();
+        Integer below = levels.lowerKey(deployLevel);
+        int systemLevel = below == null ? deployLevel : below;
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
-        framework = factory.newFramework(frameworkProperties(home, processTag, top));
+        framework = factory.newFramework(frameworkProperties(home, processTag, systemLevel));
         framework.init();
 
         for (var level : levels.entrySet()) {
@@ -102,24 +116,117 @@ public final class Container {
                 if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
                 }
-                systemBundles.add(bundle);
+                if (level.getKey() < deployLevel) {
+                    systemBundles.add(bundle);
+                }
             }
         }
 
         CountDownLatch started = new CountDownLatch(1);
-        framework.getBundleContext().addFrameworkListener(e -> {
+        FrameworkListener listener = e -> {
             if (e.getType() == FrameworkEvent.STARTED) {
                 started.countDown();
             }
-        });
+        };
+        framework.getBundleContext().addFrameworkListener(listener);
         framework.start();
         if (!started.await(120, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("the framework did not reach its start level in 120 s");
+            throw new IllegalStateException("the framework did not reach start level " + systemLevel + " in 120 s");
         }
+        framework.getBundleContext().removeFrameworkListener(listener);
         return framework;
     }
 
-    /** system/N/*.jar by start level N; system/console goes one level above the others when interactive. */
+    /**
+     * Raises the framework to the last start level, where fileinstall deploys {@code deploy/}, without waiting:
+     * fileinstall's first scan runs inside its start, so a module that is slow to start would hold up whoever
+     * waits. {@code trouble} (which must not block) is told of each module still starting after {@code patience},
+     * and of a bundle of that level's system/ folder that did not start.
+     */
+    void deployModules(Duration patience, Consumer<String> trouble) {
+        CountDownLatch reached = new CountDownLatch(1);
+        framework.adapt(FrameworkStartLevel.class).setStartLevel(deployLevel, e -> {
+            if (e.getType() == FrameworkEvent.STARTLEVEL_CHANGED) {
+                reached.countDown();
+            }
+        });
+        Thread.ofPlatform().name("kimserver-deploy-watch").daemon().start(() -> {
+            try {
+                if (!reached.await(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+                    for (Bundle b : framework.getBundleContext().getBundles()) {
+                        if (b.getState() == Bundle.STARTING && !fromSystemFolder(b)) {
+                            trouble.accept(describe(b) + " is still starting after " + patience.toSeconds() + " s");
+                        }
+                    }
+                    reached.await();
+                }
+                for (Bundle b : framework.getBundleContext().getBundles()) {
+                    if (fromSystemFolder(b) && b.adapt(BundleStartLevel.class).getStartLevel() == deployLevel
+                            && b.getState() != Bundle.ACTIVE && framework.getState() == Bundle.ACTIVE) {
+                        trouble.accept(describe(b) + " did not start; see log/kimserver.log");
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IllegalStateException e) {
+                // the framework stopped meanwhile: nothing is still starting
+            }
+        });
+    }
+
+    private boolean fromSystemFolder(Bundle bundle) {
+        return bundle.getBundleId() == 0 || bundle.getLocation().startsWith(home.resolve("system").toUri().toString());
+    }
+
+    private static String describe(Bundle bundle) {
+        return bundle.getSymbolicName() + " " + bundle.getVersion() + " (" + bundle.getLocation() + ")";
+    }
+
+    /**
+     * What holds up a stop: each bundle still STARTING or STOPPING, and the stack of each thread that runs code of
+     * one of them.
+     */
+    String stuckReport() {
+        StringBuilder report = new StringBuilder();
+        Map<Thread, StackTraceElement[]> stacks = Thread.getAllStackTraces();
+        for (Bundle b : framework.getBundleContext().getBundles()) {
+            int state = b.getState();
+            if (b.getBundleId() == 0 || state != Bundle.STARTING && state != Bundle.STOPPING) {
+                continue;
+            }
+            report.append("  ").append(describe(b)).append(" is ")
+                    .append(state == Bundle.STARTING ? "STARTING" : "STOPPING").append('\n');
+            Set<String> classes = localClasses(b);
+            for (var thread : stacks.entrySet()) {
+                if (Arrays.stream(thread.getValue()).anyMatch(f -> classes.contains(f.getClassName()))) {
+                    report.append("    thread \"").append(thread.getKey().getName()).append("\"\n");
+                    for (StackTraceElement frame : thread.getValue()) {
+                        report.append("      at ").append(frame).append('\n');
+                    }
+                }
+            }
+        }
+        return report.toString();
+    }
+
+    /** The names of the classes a bundle holds itself (not those it imports). */
+    private static Set<String> localClasses(Bundle bundle) {
+        BundleWiring wiring = bundle.adapt(BundleWiring.class);
+        if (wiring == null) {
+            return Set.of();
+        }
+        Set<String> names = new HashSet<>();
+        for (String resource : wiring.listResources("/", "*.class",
+                BundleWiring.LISTRESOURCES_LOCAL | BundleWiring.LISTRESOURCES_RECURSE)) {
+            names.add(resource.substring(0, resource.length() - ".class".length()).replace('/', '.'));
+        }
+        return names;
+    }
+
+    /**
+     * system/N/*.jar by start level N. When interactive, system/console goes into the last level before
+     * fileinstall's, so that the console is there as soon as the server is up.
+     */
     private TreeMap<Integer, List<Path>> bundleJarsByLevel() throws IOException {
         TreeMap<Integer, List<Path>> levels = new TreeMap<>();
         Path system = home.resolve("system");
@@ -135,9 +242,11 @@ public final class Container {
                 throw new IllegalStateException(folder + ": system/ holds only start-level folders and console/");
             }
         }
-        if (interactive && Files.isDirectory(system.resolve(CONSOLE_FOLDER))) {
-            int consoleLevel = (levels.isEmpty() ? 0 : levels.lastKey()) + 1;
-            levels.put(consoleLevel, jars(system.resolve(CONSOLE_FOLDER)));
+        Integer consoleLevel = levels.size() < 2 ? null : levels.lowerKey(levels.lastKey());
+        if (interactive && consoleLevel != null && Files.isDirectory(system.resolve(CONSOLE_FOLDER))) {
+            List<Path> withConsole = new ArrayList<>(levels.get(consoleLevel));
+            withConsole.addAll(jars(system.resolve(CONSOLE_FOLDER)));
+            levels.put(consoleLevel, withConsole);
         }
         return levels;
     }
@@ -148,14 +257,32 @@ public final class Container {
         }
     }
 
-    /** Each system bundle that is not ACTIVE (a fragment: not RESOLVED), with its state. */
+    /**
+     * Stops the framework and waits for it at most {@code bound}; true when it has stopped (or never existed). The
+     * stop runs in a thread of its own, so that a stop that blocks does not block the caller beyond the bound.
+     */
+    boolean stop(Duration bound) throws InterruptedException {
+        if (framework == null) {
+            return true;
+        }
+        Thread.ofPlatform().name("kimserver-framework-stop").daemon().start(() -> {
+            try {
+                framework.stop();
+            } catch (BundleException e) {
+                System.err.println("kimserver: stop failed: " + e);
+            }
+        });
+        return framework.waitForStop(Math.max(1, bound.toMillis())).getType() != FrameworkEvent.WAIT_TIMEDOUT;
+    }
+
+    /** Each system bundle (start levels below fileinstall's) that is not ACTIVE (a fragment: not RESOLVED). */
     List<String> systemBundleProblems() {
         List<String> problems = new ArrayList<>();
         for (Bundle b : systemBundles) {
             boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
             int expected = fragment ? Bundle.RESOLVED : Bundle.ACTIVE;
             if (b.getState() != expected) {
-                problems.add(b.getSymbolicName() + " " + b.getVersion() + " (" + b.getLocation() + ") is in state "
+                problems.add(describe(b) + " is in state "
                         + b.getState() + ", expected " + (fragment ? "RESOLVED" : "ACTIVE")
                         + "; see log/console.out and log/kimserver.log");
             }

@@ -6,11 +6,15 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -64,19 +68,38 @@ public class DistributionIT {
 
     private static Result exec(Path dir, List<String> command, String... environment)
             throws IOException, InterruptedException {
+        Process p = launch(dir, command, environment);
+        p.getOutputStream().close();
+        return finish(p, command);
+    }
+
+    private static Process launch(Path dir, List<String> command, String... environment) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
         // The scripts find a JDK 21+ themselves; hand them the one running this test.
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         for (int i = 0; i < environment.length; i += 2) {
             pb.environment().put(environment[i], environment[i + 1]);
         }
-        Process p = pb.start();
-        p.getOutputStream().close();
+        return pb.start();
+    }
+
+    private static Result finish(Process p, List<String> command) throws IOException, InterruptedException {
+        CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(command + " did not finish in 120 s");
         }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        try {
+            return new Result(p.exitValue(), new String(output.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new AssertionError(command + ": its output did not end", e);
+        }
     }
 
     private String log() throws IOException {
@@ -91,10 +114,10 @@ public class DistributionIT {
 
         Result status = kimserver("status");
         assertEquals(status.output(), 0, status.exitCode());
-        assertTrue(status.output(), status.output().contains("kimserver is running"));
+        assertTrue(status.output(), status.output().contains("kimserver is up (pid "));
 
         Result again = kimserver("start");
-        assertEquals(again.output(), 1, again.exitCode());
+        assertEquals(again.output(), 4, again.exitCode());
         assertTrue(again.output(), again.output().contains("already running"));
 
         Result info = kimserver("console", "kim:info");
@@ -298,5 +321,251 @@ public class DistributionIT {
         Result run = kimserver("run");
         assertEquals(run.output(), 2, run.exitCode());
         assertTrue(run.output(), run.output().contains("not valid JSON at line 3"));
+    }
+
+    // --- start, stop and status never lie (issue 8) ---
+
+    private void editConfig(String from, String to) throws IOException {
+        Path config = home.resolve("etc/kimserver.json");
+        String text = Files.readString(config);
+        assertTrue("the shipped config holds " + from, text.contains(from));
+        Files.writeString(config, text.replace(from, to));
+    }
+
+    /** A short stop_timeout_ms, so that a stuck stop is given up on soon. */
+    private void stopTimeout(int millis) throws IOException {
+        editConfig("\"max_clients\": 20000,", "\"max_clients\": 20000, \"stop_timeout_ms\": " + millis + ",");
+    }
+
+    private void deployActivator(String name, Class<?> activator) throws IOException {
+        TestBundles.write(home.resolve("deploy/" + name + ".jar"), Map.of("Bundle-SymbolicName", "kim.itest." + name,
+                "Bundle-Version", "1.0.0", "Bundle-Activator", activator.getName(),
+                "Import-Package", "org.osgi.framework"),
+                Map.of(activator.getName().replace('.', '/') + ".class", TestBundles.classBytes(activator)));
+    }
+
+    /** The JVMs that run this home's server. */
+    private List<ProcessHandle> servers() {
+        String homeOption = "-Dkimserver.home=" + home;
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains(homeOption)).orElse(false))
+                .toList();
+    }
+
+    private long pid() throws IOException {
+        return Long.parseLong(Files.readString(home.resolve("data/kimserver.pid")).trim());
+    }
+
+    private static void await(String what, long seconds, Check check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!check.ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not within " + seconds + " s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static long secondsSince(long nanos) {
+        return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanos);
+    }
+
+    @Test
+    public void withoutACommandOrWithAWrongOneTheScriptPrintsUsageAndExits2() throws Exception {
+        Result none = kimserver();
+        assertEquals(none.output(), 2, none.exitCode());
+        assertTrue(none.output(), none.output().contains("usage: bin/kimserver"));
+        Result wrong = kimserver("strat");
+        assertEquals(wrong.output(), 2, wrong.exitCode());
+        assertTrue(wrong.output(), wrong.output().contains("usage: bin/kimserver"));
+    }
+
+    @Test
+    public void startAndRunFailWhenTheGatePortIsTaken() throws Exception {
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.bind(new InetSocketAddress("127.0.0.1", gatePort));
+            Result start = kimserver("start");
+            assertEquals(start.output(), 5, start.exitCode());
+            assertTrue(start.output(), start.output().contains("127.0.0.1:" + gatePort));
+            assertTrue(start.output(), start.output().contains("Address already in use"));
+            assertEquals(3, kimserver("status").exitCode());
+            assertEquals(List.of(), servers());
+
+            Result run = kimserver("run");
+            assertEquals(run.output(), 5, run.exitCode());
+            assertTrue(run.output(), run.output().contains("127.0.0.1:" + gatePort));
+            assertTrue(run.output(), run.output().contains("Address already in use"));
+        }
+    }
+
+    @Test
+    public void withAnEmptyGateHostNoGateIsWaitedFor() throws Exception {
+        editConfig("\"gate_host\": \"127.0.0.1\"", "\"gate_host\": \"\"");
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        Result status = kimserver("status");
+        assertEquals(status.output(), 0, status.exitCode());
+        assertTrue(status.output(), status.output().contains("kimserver is up (pid "));
+    }
+
+    @Test
+    public void twoStartsInQuickSuccessionRunOneServer() throws Exception {
+        List<String> start = List.of(home.resolve("bin/kimserver").toString(), "start");
+        Process first = launch(home, start);
+        first.getOutputStream().close();
+        Thread.sleep(1000);
+        Result second = kimserver("start");
+        Result firstResult = finish(first, start);
+
+        List<Result> results = List.of(firstResult, second);
+        assertEquals(results.toString(), 1, results.stream().filter(r -> r.exitCode() == 0).count());
+        Result refused = results.stream().filter(r -> r.exitCode() != 0).findFirst().orElseThrow();
+        assertEquals(refused.output(), 4, refused.exitCode());
+        assertTrue(refused.output(), refused.output().contains("already running (pid " + pid()));
+        assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
+
+        // Past the script's check (as when both starts check before either JVM has written its pid file), the
+        // JVM's own lock refuses.
+        Path pidFile = home.resolve("data/kimserver.pid");
+        String running = Files.readString(pidFile);
+        Files.delete(pidFile);
+        Result third = kimserver("run");
+        Files.writeString(pidFile, running);
+        assertEquals(third.output(), 4, third.exitCode());
+        assertTrue(third.output(), third.output().contains("kimserver is already running"));
+        assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
+
+        Result stop = kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertEquals(List.of(), servers());
+    }
+
+    @Test
+    public void aModuleThatTakesLongToStartDoesNotHoldUpStartStatusOrStop() throws Exception {
+        stopTimeout(2000);
+        deployActivator("sleeping", org.kimserver.itest.unruly.SleepingActivator.class);
+
+        long started = System.nanoTime();
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        assertTrue("start took " + secondsSince(started) + " s", secondsSince(started) < 40);
+
+        Result status = kimserver("status");
+        assertEquals(status.output(), 0, status.exitCode());
+        assertTrue(status.output(), status.output().contains("kimserver is up (pid " + pid() + ")"));
+        try (WireClient client = new WireClient(gatePort)) {
+            assertEquals("the gate answers", 1002, client.send(WireClient.request(1001, 1, "1 - hello")).read().cmd());
+        }
+        Result info = kimserver("console", "kim:info");
+        assertEquals(info.output(), 0, info.exitCode());
+        await("a warning naming the slow module", 30, () -> Files.readString(home.resolve("log/console.out"))
+                .contains("kim.itest.sleeping"));
+
+        long stopping = System.nanoTime();
+        Result stop = kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertTrue("stop took " + secondsSince(stopping) + " s", secondsSince(stopping) < 25);
+        assertEquals(3, kimserver("status").exitCode());
+        assertEquals(List.of(), servers());
+    }
+
+    @Test
+    public void aStopThatHangsIsBoundedAndSaysWhatWasStuck() throws Exception {
+        stopTimeout(2000);
+        deployActivator("spinning", org.kimserver.itest.unruly.SpinningActivator.class);
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        await("the spinning module active", 30, () -> kimserver("console", "lb", "-s").output().lines()
+                .anyMatch(l -> l.contains("Active") && l.contains("kim.itest.spinning")));
+
+        long stopping = System.nanoTime();
+        Result stop = kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertTrue("stop took " + secondsSince(stopping) + " s", secondsSince(stopping) < 25);
+        assertTrue(stop.output(), stop.output().contains("kim.itest.spinning"));
+        assertTrue(stop.output(), stop.output().contains("SpinningActivator.stop"));
+        assertEquals(3, kimserver("status").exitCode());
+        assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));
+        assertEquals(List.of(), servers());
+    }
+
+    @Test
+    public void aSystemExitIsLoggedWithWhoCalledIt() throws Exception {
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.exiting\""
+                + " immediate=\"true\" activate=\"activate\">\n"
+                + "  <implementation class=\"" + org.kimserver.itest.unruly.ExitingComponent.class.getName()
+                + "\"/>\n</scr:component>\n";
+        TestBundles.write(home.resolve("deploy/exiting.jar"), Map.of("Bundle-SymbolicName", "kim.itest.exiting",
+                "Bundle-Version", "1.0.0", "Service-Component", "OSGI-INF/exiting.xml"),
+                Map.of("OSGI-INF/exiting.xml", TestBundles.utf8(xml),
+                        org.kimserver.itest.unruly.ExitingComponent.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(org.kimserver.itest.unruly.ExitingComponent.class)));
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        await("the server gone", 40, () -> servers().isEmpty());
+        assertTrue(log(), log().contains("the JVM is exiting: System.exit called by thread \"kim-itest-exiter\""));
+        assertTrue(log(), log().contains("ExitingComponent"));
+    }
+
+    @Test
+    public void aStopBySigtermIsLogged() throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        Result stop = kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertTrue(log(), log().contains("the JVM is exiting: signal SIGTERM"));
+    }
+
+    @Test
+    public void ctrlCInRunStopsTheServerWithExitCode0() throws Exception {
+        Path out = home.resolve("run.out");
+        // env restores SIGINT's default action: a test run in the background (mvn ... &) has it ignored, and a JVM
+        // started so keeps it ignored, as a background job should.
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=INT", home.resolve("bin/kimserver").toString(),
+                "run")
+                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process run = pb.start(); // its standard input stays an open pipe, as a terminal would
+        try {
+            await("up", 60, () -> Files.exists(home.resolve("data/kimserver.pid")) && pid() == run.pid()
+                    && Files.readString(out).contains(" up in "));
+            Result interrupt = exec(home, List.of("kill", "-INT", Long.toString(run.pid())));
+            assertEquals(interrupt.output(), 0, interrupt.exitCode());
+            assertTrue(Files.readString(out), run.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(Files.readString(out), 0, run.exitValue());
+            assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));
+        } finally {
+            run.destroyForcibly();
+        }
+    }
+
+    @Test
+    public void etcLogAndDataAreForTheOwnerOnly() throws Exception {
+        for (String folder : List.of("etc", "log", "data")) {
+            assertEquals(folder, "rwx------", permissions(home.resolve(folder)));
+        }
+        for (String file : List.of("etc/kimserver.json", "log/README", "data/README")) {
+            assertEquals(file, "rw-------", permissions(home.resolve(file)));
+        }
+        Files.setPosixFilePermissions(home.resolve("etc"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(home.resolve("etc/kimserver.json"), PosixFilePermissions.fromString("rw-r--r--"));
+
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        assertTrue(start.output(), start.output().contains(home.resolve("etc") + " was rwxr-xr-x, set to rwx------"));
+        assertTrue(start.output(), start.output().contains("kimserver.json was rw-r--r--, set to rw-------"));
+        assertEquals("rwx------", permissions(home.resolve("etc")));
+        assertEquals("rw-------", permissions(home.resolve("etc/kimserver.json")));
+        assertEquals("rw-------", permissions(home.resolve("log/kimserver.log")));
+        assertEquals("rw-------", permissions(home.resolve("log/console.out")));
+    }
+
+    private static String permissions(Path path) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 }

@@ -39,6 +39,8 @@ final class PaxLoggingConfiguration {
         p.put("log4j2.appender.file.fileName", file.toString());
         p.put("log4j2.appender.file.filePattern", file + ".%i");
         p.put("log4j2.appender.file.append", "true");
+        // Log lines may hold what clients sent: the files are for the server's user only, rotated ones included.
+        p.put("log4j2.appender.file.filePermissions", "rw-------");
         p.put("log4j2.appender.file.layout.type", "PatternLayout");
         p.put("log4j2.appender.file.layout.pattern", pattern);
         p.put("log4j2.appender.file.layout.alwaysWriteExceptions", "false"); // the pattern writes them itself
