@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.kimserver.config.ConfigException;
+import org.kimserver.config.ConfigSchema;
 import org.kimserver.config.KimConfig;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -91,7 +92,7 @@ public final class Main {
         try {
             KimConfig config = KimConfig.load(configFile);
             config.warnings().forEach(w -> System.err.println("kimserver: warning: " + configFile + ": " + w));
-            gate = config.configurations().get(KimConfig.GATE_PID);
+            gate = config.configurations().get(ConfigSchema.GATE_PID);
         } catch (ConfigException e) {
             System.err.println("kimserver: configuration error: " + e.getMessage());
             System.err.println("kimserver: not started");
@@ -262,7 +263,7 @@ public final class Main {
         private Duration bound() {
             int stopTimeout = stopTimeoutAtStart;
             try {
-                stopTimeout = (int) KimConfig.load(configFile).configurations().get(KimConfig.GATE_PID)
+                stopTimeout = (int) KimConfig.load(configFile).configurations().get(ConfigSchema.GATE_PID)
                         .get("stop.timeout.ms");
             } catch (ConfigException e) {
                 // a broken edit changes nothing, here as in the running server
