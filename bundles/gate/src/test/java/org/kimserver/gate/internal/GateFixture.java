@@ -12,6 +12,7 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.wire.Frames;
 import org.kimserver.wire.MsgBodyView;
+import org.osgi.framework.Version;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -60,7 +61,7 @@ final class GateFixture {
 
     /** Registers a handler for {@code cmd}. */
     GateFixture handler(int cmd, boolean nonBlocking, CommandHandler handler) {
-        registry.add(new HandlerEntry(handler, cmd, nonBlocking, "test", ++serviceIds, 0));
+        registry.add(new HandlerEntry(handler, cmd, nonBlocking, "test", Version.emptyVersion, ++serviceIds, 0));
         return this;
     }
 
