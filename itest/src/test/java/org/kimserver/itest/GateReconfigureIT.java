@@ -32,6 +32,7 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.itest.failinghandler.FailingHandler;
 import org.kimserver.itest.versioned.VersionedHandler;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -57,6 +58,7 @@ public class GateReconfigureIT {
     private static final String GATE_PID = "kimserver.gate";
     private static final int ECHO = 9101;
     private static final int VERSIONED = 9103;
+    private static final int FAILING = 9105;
 
     @Inject
     private BundleContext context;
@@ -280,6 +282,38 @@ public class GateReconfigureIT {
         }
         KimContainer.await("both versions gone", () -> !KimContainer.shellOrFail(commands, "kim:cmds")
                 .contains("kim.itest.versioned"));
+    }
+
+    @Test
+    public void aHandlerWhoseComponentFailsToActivateIsNamedInTheGatesWarning() throws Exception {
+        Path home = Path.of(context.getProperty("kimserver.home"));
+        Path jar = home.resolve("deploy/failinghandler.jar");
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\""
+                + " name=\"kim.itest.failinghandler.component\" activate=\"activate\">\n"
+                + "  <implementation class=\"" + FailingHandler.class.getName() + "\"/>\n"
+                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
+                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + FAILING + "\"/>\n"
+                + "</scr:component>\n";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.failinghandler", "Bundle-Version", "1.0.0",
+                "Import-Package", "org.kimserver.api", "Service-Component", "OSGI-INF/failinghandler.xml"),
+                Map.of("OSGI-INF/failinghandler.xml", TestBundles.utf8(xml),
+                        FailingHandler.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(FailingHandler.class)));
+        Path log = home.resolve("log/kimserver.log");
+        try {
+            KimContainer.await("a WARN naming the failing bundle and component", () -> {
+                try {
+                    return Files.readAllLines(log).stream().anyMatch(line -> line.startsWith("[WARN]")
+                            && line.contains("kim.itest.failinghandler 1.0.0")
+                            && line.contains("component kim.itest.failinghandler.component"));
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } finally {
+            Files.delete(jar);
+        }
     }
 
     private static void versionedBundle(Path jar, String version) throws IOException {

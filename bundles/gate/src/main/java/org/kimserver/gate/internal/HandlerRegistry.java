@@ -15,8 +15,11 @@ import java.util.concurrent.atomic.LongAdder;
 import org.kimserver.api.CommandHandler;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentConstants;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -66,23 +69,44 @@ public final class HandlerRegistry implements ProblemReporter {
     /** When each command claimed by handlers of more than one bundle began to be. */
     private volatile Map<Integer, Instant> conflictsSince = Map.of();
 
+    /**
+     * Gets the service itself rather than have SCR get it, so that a handler whose component fails to activate is
+     * named in the log: the framework reports that failure under the bundle that asked for the service, the gate.
+     */
     @Reference(name = "handlers", service = CommandHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, bind = "bind", unbind = "unbind", updated = "updated")
-    private void bind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+    private void bind(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
+        CommandHandler handler = objects.getService();
+        if (handler == null) {
+            Bundle bundle = reference.getBundle();
+            LOG.warn("handler service {} of bundle {} (component {}) for cmd {} is not used: it could not be"
+                    + " obtained, most likely because its component failed to activate. The framework logs that as"
+                    + " \"Service factory returned null\" under the gate, which only asked for the service; kim:info"
+                    + " shows why it failed", reference.getProperty(Constants.SERVICE_ID),
+                    bundle == null ? "?" : bundle.getSymbolicName() + " " + bundle.getVersion(),
+                    reference.getProperty(ComponentConstants.COMPONENT_NAME),
+                    propertyText(reference.getProperty(CommandHandler.CMD)));
+            return;
+        }
         add(HandlerEntry.of(handler, reference));
     }
 
-    private void updated(CommandHandler handler, ServiceReference<CommandHandler> reference) {
-        HandlerEntry entry = HandlerEntry.of(handler, reference);
+    private void updated(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
+        long serviceId = (Long) reference.getProperty(Constants.SERVICE_ID);
         synchronized (entries) {
-            entries.removeIf(e -> e.serviceId == entry.serviceId);
-            entries.add(entry);
-            rebuild();
+            for (HandlerEntry e : entries) {
+                if (e.serviceId == serviceId) {
+                    entries.remove(e);
+                    entries.add(HandlerEntry.of(e.handler, reference));
+                    rebuild();
+                    return;
+                }
+            }
         }
     }
 
     /** Called while the service unregisters: after this returns, the handler is not called again. */
-    private void unbind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+    private void unbind(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
         remove((Long) reference.getProperty(Constants.SERVICE_ID));
     }
 
