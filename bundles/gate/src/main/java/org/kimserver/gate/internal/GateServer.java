@@ -98,9 +98,9 @@ public final class GateServer implements ProblemReporter {
     private ServiceRegistration<ProblemReporter> registration;
     private final AtomicBoolean drainStarted = new AtomicBoolean();
 
-    /** Changed on the control thread only. */
+    /** Changed on the control thread only; read anywhere. */
     private Target wanted;
-    private GateListener current;
+    private volatile GateListener current;
     /** Listeners replaced by a move, serving their connections until those close. */
     private final Set<GateListener> retired = ConcurrentHashMap.newKeySet();
 
