@@ -468,6 +468,14 @@ public class GateIT {
     }
 
     @Test
+    public void theConsoleDescribesTheGateCommands() {
+        String stats = shellQuietly("help kim:stats");
+        assertTrue(stats, stats.contains("the gate's state and this process's gate counters"));
+        String cmds = shellQuietly("help kim:cmds");
+        assertTrue(cmds, cmds.contains("who serves which command"));
+    }
+
+    @Test
     public void statsCountCommandsAndBytes() throws Exception {
         long commandsBefore = stats().commands();
         try (WireClient client = connect()) {
