@@ -232,6 +232,19 @@ public class GateReconfigureIT {
     }
 
     @Test
+    public void aMoveToTheWildcardAddressOnTheSamePortKeepsTheOpenConnections() throws Exception {
+        try (WireClient old = new WireClient(port())) {
+            assertEquals("a", echoed(old, 1, "a"));
+            // 0.0.0.0:port overlaps 127.0.0.1:port: the old listener has to free the port first.
+            change(Map.of("gate.host", "0.0.0.0"));
+            KimContainer.await("the gate on 0.0.0.0", () -> ("0.0.0.0:" + port()).equals(state("kim.gate.address")));
+            assertEquals("listening", state("kim.gate.state"));
+            assertTrue(served(port()));
+            assertEquals("the connection open before the move is still served", "b", echoed(old, 2, "b"));
+        }
+    }
+
+    @Test
     public void aGateStartedOnATakenPortReportsTheFailureAndListensOnceThePortIsFree() throws Exception {
         Bundle gate = Arrays.stream(context.getBundles())
                 .filter(b -> "org.kimserver.gate".equals(b.getSymbolicName())).findFirst().orElseThrow();

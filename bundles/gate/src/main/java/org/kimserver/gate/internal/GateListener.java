@@ -35,9 +35,9 @@ final class GateListener {
             return host + ":" + port;
         }
 
-        /** Whether a listener for {@code other} needs this one's port: then this one must close first. */
-        boolean sharesPortWith(Target other) {
-            return port != 0 && port == other.port && host.equals(other.host);
+        /** Whether a listener for {@code other} would take this one's port (a port chosen by the system never is). */
+        boolean samePort(Target other) {
+            return port != 0 && port == other.port;
         }
     }
 
@@ -103,9 +103,13 @@ final class GateListener {
         return (InetSocketAddress) server.localAddress();
     }
 
+    /**
+     * {@code host:port} as configured, with the port it listens on (when the configured one is 0); the host as
+     * written, since a wildcard bound on a dual-stack socket reads back as {@code 0:0:0:0:0:0:0:0}.
+     */
     String addressText() {
         InetSocketAddress bound = address();
-        return bound == null ? target.address() : bound.getHostString() + ":" + bound.getPort();
+        return bound == null ? target.address() : target.host() + ":" + bound.getPort();
     }
 
     /** Counts a new connection as this listener's, so that its event loops live as long as it. */

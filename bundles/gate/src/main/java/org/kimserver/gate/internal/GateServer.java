@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.util.internal.PlatformDependent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -143,7 +144,7 @@ public final class GateServer implements ProblemReporter {
         Target target = target(config);
         onControl(() -> {
             wanted = target;
-            reconcile();
+            reconcile(true);
         });
     }
 
@@ -168,7 +169,7 @@ public final class GateServer implements ProblemReporter {
         Target target = target(config);
         onControl(() -> {
             wanted = target;
-            reconcile();
+            reconcile(true);
         });
     }
 
@@ -241,16 +242,16 @@ public final class GateServer implements ProblemReporter {
     /** Every {@value #RETRY_SECONDS} s on the control thread: binds what could not be bound. */
     private void retry() {
         if (wanted != null && (current == null || !current.target.equals(wanted))) {
-            reconcile();
+            reconcile(false);
         }
     }
 
     /**
-     * Makes the listeners match {@link #wanted}: binds the new one first, and retires the old one only once the new
-     * one listens. When the new one shares the old one's port (only {@code io_threads} changed), the old one must
-     * close first. On the control thread.
+     * Makes the listeners match {@link #wanted}: binds the new one first (see {@link #bind}), and retires the old
+     * one only once the new one listens. {@code changed}: called for a change of the configuration, rather than to
+     * retry. On the control thread.
      */
-    private void reconcile() {
+    private void reconcile(boolean changed) {
         if (stopping) {
             return;
         }
@@ -274,18 +275,13 @@ public final class GateServer implements ProblemReporter {
             publish(Status.NONE);
             return;
         }
-        if (current != null && current.target.sharesPortWith(want)) {
-            retire(current); // a new thread count on the same port: the port must be free for the new listener
-            current = null;
-        }
         try {
-            GateListener next = GateListener.open(want, transport, new AcceptFailures(counters, logs),
-                    this::accept);
             GateListener previous = current;
-            current = next;
-            if (previous != null) {
-                retire(previous);
+            GateListener next = bind(want, changed);
+            if (current != null) {
+                retire(current);
             }
+            current = next;
             publish(new Status(GateStatistics.LISTENING, next.addressText(), want.address(), null, null));
             LOG.info("gate listening on {}{} ({}, {} I/O threads, keep_alive {} ms, max_clients {}, max_frame_size {},"
                     + " frame_timeout_ms {}, max_buffered_mb {})", next.addressText(), previous == null ? ""
@@ -314,6 +310,49 @@ public final class GateServer implements ProblemReporter {
                 }
             }
         }
+    }
+
+    /**
+     * A listener on {@code want}, bound while the current one still listens. On the same port that cannot always be:
+     * a new thread count on the same address, or an address that overlaps the current one ({@code 0.0.0.0} and
+     * {@code 127.0.0.1}). Then, on a change of the configuration ({@code mayFreePort}) and not on each retry, the
+     * current listener retires first, and if {@code want} cannot bind even so, its address is bound again, so that
+     * the gate goes on listening where it did.
+     */
+    private GateListener bind(Target want, boolean mayFreePort) throws Exception {
+        GateListener previous = current;
+        if (previous == null || !previous.target.samePort(want)) {
+            return open(want);
+        }
+        if (!previous.target.host().equals(want.host()) || !mayFreePort) {
+            try {
+                return open(want); // addresses that do not overlap (two interfaces) share a port number
+            } catch (UnknownHostException | RuntimeException e) {
+                throw e;
+            } catch (Exception overlapping) {
+                if (!mayFreePort) {
+                    throw overlapping;
+                }
+                LOG.debug("{} overlaps {}: the old listener frees the port first", want.address(),
+                        previous.addressText(), overlapping);
+            }
+        }
+        retire(previous);
+        current = null;
+        try {
+            return open(want);
+        } catch (Exception e) {
+            try {
+                current = open(previous.target);
+            } catch (Exception lost) {
+                LOG.warn("gate cannot listen on {} again: {}", previous.target.address(), reason(lost));
+            }
+            throw e;
+        }
+    }
+
+    private GateListener open(Target target) throws Exception {
+        return GateListener.open(target, transport, new AcceptFailures(counters, logs), this::accept);
     }
 
     private static String reason(Exception e) {
