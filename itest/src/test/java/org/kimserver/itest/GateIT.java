@@ -21,8 +21,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
@@ -30,6 +28,10 @@ import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
+import org.kimserver.api.diag.GateDiagnostics;
+import org.kimserver.api.diag.GateStatistics;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -38,6 +40,7 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 
 /**
@@ -64,6 +67,10 @@ public class GateIT {
     @Inject
     @Filter(timeout = 30000)
     private CommandProcessor commands;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private GateDiagnostics diagnostics;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -95,14 +102,21 @@ public class GateIT {
         return KimContainer.shellOrFail(commands, command);
     }
 
-    /** A number from kim:stats, e.g. stat("(\\d+) malformed"). */
-    private long stat(String regex) {
-        return KimContainer.stat(commands, regex);
+    private GateStatistics stats() {
+        return diagnostics.statistics();
     }
 
-    private long statOrZero(String regex) {
-        Matcher m = Pattern.compile(regex).matcher(shellQuietly("kim:stats"));
-        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    /** Every problem of every reporter, as kim:info lists them. */
+    private List<Problem> problems() throws Exception {
+        List<Problem> all = new ArrayList<>();
+        for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
+            ProblemReporter reporter = context.getService(ref);
+            if (reporter != null) {
+                all.addAll(reporter.problems());
+                context.ungetService(ref);
+            }
+        }
+        return all;
     }
 
     private ServiceRegistration<CommandHandler> register(CommandHandler handler, Object cmd, Object... more) {
@@ -126,7 +140,7 @@ public class GateIT {
 
     @Test
     public void unknownCommandGetsCode4AndTheConnectionClosesDroppingLaterFrames() throws Exception {
-        long before = statOrZero("code 4: (\\d+)");
+        long before = stats().errorRepliesByCode().getOrDefault(4, 0L);
         try (WireClient client = connect()) {
             client.send(concat(request(2011, 9, "x"), request(1001, 10, "1 - hello")));
             assertEquals("0D DC 07 00 00 15 09 00 00 00 1D 12 00 00 00 12 10 08 04 12 0C " + hex(utf8("invalid cmd!")),
@@ -134,7 +148,7 @@ public class GateIT {
             assertTrue("closed after the code-4 reply, the hello after it dropped",
                     client.closedByServer(PROMPTLY_MS));
         }
-        assertTrue(stat("code 4: (\\d+)") > before);
+        assertTrue(stats().errorRepliesByCode().getOrDefault(4, 0L) > before);
     }
 
     @Test
@@ -144,7 +158,7 @@ public class GateIT {
         Files.writeString(config, original.replace("\"max_frame_size\":",
                 "\"close_on_unknown_cmd\": false, \"max_frame_size\":"));
         try {
-            // The gate restarts with the new configuration; retry until the new one answers.
+            // The change applies in place, within a second; retry until it does.
             KimContainer.await("the gate to keep connections open after an unknown command", () -> {
                 try (WireClient client = connect()) {
                     client.send(concat(request(2013, 1, "x"), request(1001, 2, "x")));
@@ -166,8 +180,7 @@ public class GateIT {
                 return false;
             }
         });
-        // That close may have come from the old gate stopping: wait for the new one to answer.
-        KimContainer.await("the restarted gate", () -> {
+        KimContainer.await("the gate answering", () -> {
             try (WireClient client = connect()) {
                 return client.send(request(1001, 1, "x")).read().code() == 0;
             } catch (Exception | AssertionError e) {
@@ -229,29 +242,29 @@ public class GateIT {
 
     @Test
     public void malformedHeadClosesWithoutReplyAfterAnsweringEarlierFrames() throws Exception {
-        long before = stat("(\\d+) malformed");
+        long before = stats().malformedFrames();
         try (WireClient client = connect()) {
             client.send(concat(request(1001, 1, "1 - hello"), new byte[15]));
             assertEquals(1, client.read().seq());
             assertTrue(client.closedByServer(PROMPTLY_MS));
         }
-        assertEquals(before + 1, stat("(\\d+) malformed"));
+        assertEquals(before + 1, stats().malformedFrames());
     }
 
     @Test
     public void malformedBodyClosesWithoutReply() throws Exception {
-        long before = stat("(\\d+) malformed");
+        long before = stats().malformedFrames();
         try (WireClient client = connect()) {
             // data claims 5 bytes, the body holds 1
             client.send(WireClient.frame(1001, 1, new byte[] {0x1A, 0x05, 0x01}));
             assertTrue(client.closedByServer(PROMPTLY_MS));
         }
-        assertEquals(before + 1, stat("(\\d+) malformed"));
+        assertEquals(before + 1, stats().malformedFrames());
     }
 
     @Test
     public void oversizeFrameClosesFromItsHeadAloneAndAFrameAtTheLimitPasses() throws Exception {
-        long before = stat("(\\d+) above max_frame_size");
+        long before = stats().oversizeFrames();
         try (WireClient client = connect()) {
             // 65532 data bytes: tag 1 + length varint 3 + data = exactly max_frame_size
             byte[] data = new byte[MAX_FRAME_SIZE - 4];
@@ -266,7 +279,7 @@ public class GateIT {
             assertEquals(2, client.read().seq());
             assertTrue(client.closedByServer(PROMPTLY_MS));
         }
-        assertEquals(before + 1, stat("(\\d+) above max_frame_size"));
+        assertEquals(before + 1, stats().oversizeFrames());
     }
 
     @Test
@@ -288,8 +301,8 @@ public class GateIT {
 
     @Test
     public void connectionsBeyondMaxClientsAreClosedAtOnceAndCounted() throws Exception {
-        KimContainer.await("no client connections left from other tests", () -> stat("(\\d+) open") == 0);
-        long refusedBefore = stat("(\\d+) refused");
+        KimContainer.await("no client connections left from other tests", () -> stats().openConnections() == 0);
+        long refusedBefore = stats().refusedMaxClients();
         List<WireClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < MAX_CLIENTS; i++) {
@@ -301,7 +314,7 @@ public class GateIT {
             try (WireClient beyond = connect()) {
                 assertTrue(beyond.closedByServer(PROMPTLY_MS));
             }
-            assertEquals(refusedBefore + 1, stat("(\\d+) refused"));
+            assertEquals(refusedBefore + 1, stats().refusedMaxClients());
             clients.get(0).send(request(1001, 500, "the others still work"));
             assertEquals(500, clients.get(0).read().seq());
         } finally {
@@ -410,10 +423,12 @@ public class GateIT {
             client.send(request(2007, 1, "x"));
             assertEquals("high", client.read().data());
             assertTrue(shellQuietly("kim:cmds"), shellQuietly("kim:cmds").contains("CONFLICT"));
+            assertTrue(problems().toString(), problems().stream().anyMatch(p -> p.subject().equals("cmd 2007")));
             high.unregister();
             client.send(request(2007, 2, "x"));
             assertEquals("low", client.read().data());
             assertFalse(shellQuietly("kim:cmds").contains("CONFLICT"));
+            assertFalse(problems().toString(), problems().stream().anyMatch(p -> p.subject().equals("cmd 2007")));
         } finally {
             low.unregister();
         }
@@ -453,16 +468,30 @@ public class GateIT {
     }
 
     @Test
+    public void theConsoleDescribesTheGateCommands() {
+        String stats = shellQuietly("help kim:stats");
+        assertTrue(stats, stats.contains("the gate's state and this process's gate counters"));
+        String cmds = shellQuietly("help kim:cmds");
+        assertTrue(cmds, cmds.contains("who serves which command"));
+    }
+
+    @Test
     public void statsCountCommandsAndBytes() throws Exception {
-        long commandsBefore = stat("commands +(\\d+)");
+        long commandsBefore = stats().commands();
         try (WireClient client = connect()) {
             client.send(concat(request(1001, 1, "x"), request(1001, 2, "x")));
             client.read();
             client.read();
         }
-        assertEquals(commandsBefore + 2, stat("commands +(\\d+)"));
-        assertTrue(stat("reads +(\\d+)") > 0);
-        assertTrue(stat("writes +\\d+ \\((\\d+) bytes") > 0);
+        GateStatistics after = stats();
+        assertEquals(commandsBefore + 2, after.commands());
+        assertTrue(after.reads() > 0);
+        assertTrue(after.writeBytes() > 0);
+        assertEquals(GateStatistics.LISTENING, after.state());
+        assertEquals("kim:stats shows the record", after.commands(),
+                KimContainer.stat(commands, "commands +(\\d+)"));
         assertTrue(shellQuietly("kim:cmds").matches("(?s).*\n1001 +[1-9]\\d* +org.kimserver.module-test .*"));
+        assertTrue(diagnostics.commands().stream().anyMatch(route -> route.command().equals("1001")
+                && route.handler().bundle().equals("org.kimserver.module-test") && route.calls() > 0));
     }
 }

@@ -118,6 +118,17 @@ final class ConnectionLimits extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * The gate's settings changed: the check runs again now, so that a shorter {@code keep_alive} or
+     * {@code frame_timeout_ms} applies at once rather than at the check set under the old one. On the event loop.
+     */
+    void settingsChanged() {
+        if (ctx != null && check != null) {
+            cancelCheck();
+            check();
+        }
+    }
+
     /** Charges a large frame the decoder has begun by its claimed length, and watches its deadline. */
     private void afterRead() {
         int frame = decoder.pendingFrameLength();

@@ -1,58 +1,69 @@
 package org.kimserver.gate.internal;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.util.internal.PlatformDependent;
-import java.net.InetSocketAddress;
 import java.util.Map;
+import org.apache.felix.service.command.Descriptor;
+import org.kimserver.api.diag.CommandRoute;
+import org.kimserver.api.diag.GateDiagnostics;
+import org.kimserver.api.diag.GateStatistics;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 
-/** {@code kim:stats} (this process's gate counters) and {@code kim:cmds} (who serves which command). */
+/** {@code kim:stats} and {@code kim:cmds}: the gate's {@link GateDiagnostics} records as text. */
 @Component(service = GateCommands.class,
         property = {"osgi.command.scope=kim", "osgi.command.function=stats", "osgi.command.function=cmds"})
 public final class GateCommands {
 
     @Reference
-    private GateCounters counters;
+    private GateDiagnostics diagnostics;
 
-    @Reference
-    private HandlerRegistry registry;
-
-    /** Optional: without a gate configuration the counters and commands are still shown. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile GateServer gate;
-
+    @Descriptor("the gate's state and this process's gate counters: connections, commands, bytes, bad frames,"
+            + " buffered memory, error replies by code (usage: kim:stats)")
     public String stats() {
-        GateServer server = gate;
-        InetSocketAddress address = server == null ? null : server.address();
+        return format(diagnostics.statistics());
+    }
+
+    @Descriptor("who serves which command: calls, bundle and handler class; older versions of a bundle superseded"
+            + " by a newer one, and conflicts between bundles (usage: kim:cmds)")
+    public String cmds() {
+        StringBuilder out = new StringBuilder(String.format("%-8s %-12s %-44s %s%n", "cmd", "calls", "bundle",
+                "handler"));
+        for (CommandRoute route : diagnostics.commands()) {
+            CommandRoute.Handler winner = route.handler();
+            out.append(String.format("%-8s %-12d %-44s %s%s%n", route.command(), route.calls(),
+                    winner.bundle() + " " + winner.version(), winner.className(),
+                    winner.nonBlocking() ? " (non-blocking)" : ""));
+            for (CommandRoute.Handler older : route.superseded()) {
+                out.append("         superseded: ").append(describe(older)).append('\n');
+            }
+            for (CommandRoute.Handler loser : route.conflicting()) {
+                out.append("         CONFLICT: also claimed by ").append(describe(loser)).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    static String format(GateStatistics stats) {
         StringBuilder out = new StringBuilder();
-        line(out, "gate", address == null ? "not listening"
-                : "listening on " + address.getHostString() + ":" + address.getPort() + " (" + server.transportName()
-                        + ")");
-        line(out, "connections", counters.connections.get() + " open, " + counters.accepted.sum() + " accepted, "
-                + counters.refused.sum() + " refused (max_clients" + (server == null ? "" : " " + server.maxClients())
-                + "), " + counters.refusedPerAddress.sum() + " refused (max_clients_per_ip), "
-                + counters.idleClosed.sum() + " closed idle (keep_alive), " + counters.acceptFailures.sum()
-                + " accept failures");
-        line(out, "commands", counters.commands.sum() + String.format(" (%.1f per second)",
-                counters.commandsPerSecond()));
-        line(out, "reads", counters.reads.sum() + " (" + counters.readBytes.sum() + " bytes)");
-        line(out, "writes", counters.writes.sum() + " (" + counters.writeBytes.sum() + " bytes)");
-        line(out, "bad frames", counters.malformedFrames.sum() + " malformed, " + counters.oversizeFrames.sum()
-                + " above max_frame_size, " + counters.frameTimeouts.sum() + " not whole in time (frame_timeout_ms), "
-                + counters.refusedOverBudget.sum() + " refused by the memory budget");
-        MemoryBudget budget = server == null ? null : server.budget();
-        line(out, "buffered", budget == null ? "nothing (not listening)"
-                : budget.used() + " bytes of " + budget.limit() + " (max_buffered_mb), " + budget.pausedConnections()
-                        + " connections waiting for room");
-        line(out, "direct memory", PlatformDependent.usedDirectMemory() + " bytes in use by Netty (pooled: "
-                + (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider pooled
-                        ? pooled.metric().usedDirectMemory() + " bytes" : "not pooled") + ")");
-        line(out, "stops", counters.cutAtStop.sum() + " connections still busy at stop_timeout_ms");
-        Map<Integer, Long> errors = counters.errorsByCode();
+        line(out, "gate", gateLine(stats));
+        line(out, "connections", stats.openConnections() + " open, " + stats.accepted() + " accepted, "
+                + stats.refusedMaxClients() + " refused (max_clients"
+                + (stats.maxClients() == 0 ? "" : " " + stats.maxClients()) + "), " + stats.refusedMaxClientsPerIp()
+                + " refused (max_clients_per_ip), " + stats.closedIdle() + " closed idle (keep_alive), "
+                + stats.acceptFailures() + " accept failures");
+        line(out, "commands", stats.commands() + String.format(" (%.1f per second)", stats.commandsPerSecond()));
+        line(out, "reads", stats.reads() + " (" + stats.readBytes() + " bytes)");
+        line(out, "writes", stats.writes() + " (" + stats.writeBytes() + " bytes)");
+        line(out, "bad frames", stats.malformedFrames() + " malformed, " + stats.oversizeFrames()
+                + " above max_frame_size, " + stats.frameTimeouts() + " not whole in time (frame_timeout_ms), "
+                + stats.refusedByMemoryBudget() + " refused by the memory budget");
+        line(out, "buffered", stats.bufferLimitBytes() == 0 ? "nothing (not listening)"
+                : stats.bufferedBytes() + " bytes of " + stats.bufferLimitBytes() + " (max_buffered_mb), "
+                        + stats.connectionsWaitingRoom() + " connections waiting for room");
+        line(out, "direct memory", stats.directMemoryBytes() + " bytes in use by Netty (pooled: "
+                + (stats.pooledDirectMemoryBytes() < 0 ? "not pooled" : stats.pooledDirectMemoryBytes() + " bytes")
+                + ")");
+        line(out, "stops", stats.cutAtStop() + " connections still busy at stop_timeout_ms");
+        Map<Integer, Long> errors = stats.errorRepliesByCode();
         StringBuilder codes = new StringBuilder();
         errors.forEach((code, count) -> codes.append(codes.isEmpty() ? "" : ", ").append("code ").append(code)
                 .append(": ").append(count));
@@ -60,19 +71,21 @@ public final class GateCommands {
         return out.toString();
     }
 
-    public String cmds() {
-        StringBuilder out = new StringBuilder(String.format("%-8s %-12s %-44s %s%n", "cmd", "calls", "bundle",
-                "handler"));
-        for (HandlerRegistry.Route route : registry.routes()) {
-            HandlerEntry winner = route.handler();
-            out.append(String.format("%-8s %-12d %-44s %s%s%n",
-                    HandlerRegistry.isCatchAll(route) ? "*" : Integer.toString(route.cmd()), route.calls().sum(),
-                    winner.owner, winner.handler.getClass().getName(), winner.nonBlocking ? " (non-blocking)" : ""));
-            for (HandlerEntry loser : route.shadowed()) {
-                out.append("         CONFLICT: also claimed by ").append(loser.describe()).append('\n');
-            }
-        }
-        return out.toString();
+    private static String gateLine(GateStatistics stats) {
+        return switch (stats.state()) {
+            case GateStatistics.LISTENING -> "listening on " + stats.address() + " (" + stats.transport() + ")"
+                    + (stats.error() == null ? "" : "; " + stats.error() + " (tried again every " + GateServer.RETRY_SECONDS
+                            + " s)");
+            case GateStatistics.FAILED -> "not listening: cannot listen on " + stats.address() + ": " + stats.error()
+                    + " (tried again every " + GateServer.RETRY_SECONDS + " s)";
+            default -> "not listening";
+        };
+    }
+
+    private static String describe(CommandRoute.Handler handler) {
+        return handler.className() + " (service " + handler.serviceId() + ", " + handler.bundle() + " "
+                + handler.version() + ", ranking " + handler.ranking() + (handler.nonBlocking() ? ", non-blocking" : "")
+                + ")";
     }
 
     private static void line(StringBuilder out, String label, String value) {

@@ -1,35 +1,40 @@
 package org.kimserver.gate.internal;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannelRecvByteBufAllocator;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.kimserver.api.diag.GateStatistics;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.gate.internal.GateListener.Target;
 import org.kimserver.wire.FrameDecoder;
 import org.kimserver.wire.MsgBodyView;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
@@ -40,21 +45,40 @@ import org.slf4j.LoggerFactory;
  * {@link ConnectionLimits} (time and memory), {@link FrameDecoder} (frames) and {@link Dispatcher} (handlers and
  * replies).
  *
- * <p>Stopping is graceful: the listener closes first, then every open connection is served until it is quiet and
+ * <p>A change of the configuration applies in place: the limits and timeouts at once, and an address or thread
+ * count by a new {@link GateListener} that binds before the old one stops accepting; the old one's connections are
+ * served until they close. What cannot listen is reported (a {@link ProblemReporter}, and the {@code kim.gate.*}
+ * properties of that service, which the launcher reads) and tried again every {@value #RETRY_SECONDS} s, while the
+ * previous listener, if any, keeps serving.
+ *
+ * <p>Stopping is graceful: the listeners close first, then every open connection is served until it is quiet and
  * closed with a FIN, for at most {@code stop_timeout_ms}; what is still busy then is closed and counted. The
  * framework's stop is caught as the system bundle begins to stop, before any business bundle stops, so the requests
- * read before a stop are answered by their handlers. When the gate is replaced (a configuration change), the old
- * one frees the port at once and serves its connections in the background, so the new one listens meanwhile.
+ * read before a stop are answered by their handlers.
  */
 @Component(service = GateServer.class, immediate = true, configurationPid = "kimserver.gate",
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = GateConfig.class)
-public final class GateServer {
+public final class GateServer implements ProblemReporter {
     private static final Logger LOG = LoggerFactory.getLogger(GateServer.class);
-    /** As the original's listen backlog is 511; a little more helps when thousands of clients connect at once. */
-    private static final int BACKLOG = 1024;
     /** How long a closing connection, after its FIN, waits for a client that sends nothing (lingering close). */
     private static final long LINGER_QUIET_MILLIS = 2000;
+    /** How often a listener that could not bind tries again. */
+    static final int RETRY_SECONDS = 2;
+    /** How long a change of the listeners may take before the caller gives up waiting (a bind, a host lookup). */
+    private static final long CHANGE_TIMEOUT_SECONDS = 30;
+    /** The properties of this reporter's service that tell the launcher whether the gate listens. */
+    static final String STATE = "kim.gate.state";
+    static final String ADDRESS = "kim.gate.address";
+    static final String ERROR = "kim.gate.error";
+
+    /**
+     * Where the gate stands. {@code wanted} is the configured address; {@code error} says why the gate is not
+     * listening there, since {@code since} (when listening, it still listens on its previous {@code address}).
+     */
+    record Status(String state, String address, String wanted, String error, Instant since) {
+        static final Status NONE = new Status(GateStatistics.NOT_LISTENING, null, null, null, null);
+    }
 
     @Reference
     private HandlerRegistry registry;
@@ -62,117 +86,334 @@ public final class GateServer {
     @Reference
     private GateCounters counters;
 
-    private EventLoopGroup group;
-    private Channel listener;
-    private ChannelGroup clients;
-    private ExecutorService handlerThreads;
-    private ScheduledFuture<?> ticker;
     private Transport transport;
+    private ExecutorService handlerThreads;
     private MemoryBudget budget;
+    private ClientLogs logs;
+    private GateContext gate;
+    private final AddressLimit perAddress = new AddressLimit(0);
+    /** Binds, retries and samples; all changes of the listeners happen on its one thread. */
+    private ScheduledExecutorService control;
     private BundleContext bundleContext;
     private SynchronousBundleListener frameworkStop;
-    private long stopTimeoutMillis;
-    private final AtomicBoolean listenerClosing = new AtomicBoolean();
+    private ServiceRegistration<ProblemReporter> registration;
+    private final AtomicBoolean drainStarted = new AtomicBoolean();
+
+    /** Changed on the control thread only; read anywhere. */
+    private Target wanted;
+    private volatile GateListener current;
+    /** Listeners replaced by a move, serving their connections until those close. */
+    private final Set<GateListener> retired = ConcurrentHashMap.newKeySet();
+
+    private volatile Status status = Status.NONE;
     /** Set when the gate starts stopping: a connection accepted after that is drained at once. */
     private volatile boolean stopping;
-    private volatile InetSocketAddress address;
     private volatile int maxClients;
+    /** The {@code max_clients} the open-file limit was last found too low for, so that it is said once. */
+    private int maxClientsWarned;
+    private volatile long stopTimeoutMillis;
 
     @Activate
-    void activate(GateConfig config, BundleContext context) throws InterruptedException {
-        if (config.gate_host().isEmpty()) {
-            LOG.info("gate_host is empty: the gate does not listen");
-            return;
-        }
+    void activate(GateConfig config, BundleContext context) {
+        bundleContext = context;
         transport = Transport.best();
         if (!transport.name().equals("epoll")) {
             LOG.warn("native epoll is not available ({}); the gate uses NIO", Transport.epollUnavailableReason());
         }
-        maxClients = clientsTheFileLimitAllows(config.max_clients());
-        int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
-        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("kim-gate-io", true),
-                transport.ioHandlerFactory());
-        clients = new DefaultChannelGroup("kim-gate-clients", GlobalEventExecutor.INSTANCE);
         handlerThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kim-handler-", 0).factory());
-        budget = new MemoryBudget((long) config.max_buffered_mb() << 20);
-        ClientLogs logs = ClientLogs.create(LOG, System::nanoTime);
-        GateContext gate = new GateContext(registry, counters, handlerThreads, budget, logs,
-                new GateContext.Settings(TimeUnit.MILLISECONDS.toNanos(config.keep_alive()),
-                        TimeUnit.MILLISECONDS.toNanos(config.frame_timeout_ms()), config.min_body_rate(),
-                        config.max_frame_size(), config.close_on_unknown_cmd(),
-                        TimeUnit.MILLISECONDS.toNanos(config.handler_grace_ms()),
-                        TimeUnit.MILLISECONDS.toNanos(LINGER_QUIET_MILLIS)));
-        AddressLimit perAddress = new AddressLimit(config.max_clients_per_ip());
-        stopTimeoutMillis = config.stop_timeout_ms();
-
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(group)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, BACKLOG)
-                // Each pass over the listener accepts its whole backlog (Netty's default takes one connection a pass
-                // on epoll), so that no client waits there while the loop is busy, and a stop that follows a pass
-                // leaves nobody in it to be reset.
-                .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new ServerChannelRecvByteBufAllocator().respectMaybeMoreData(false).maxMessagesPerRead(BACKLOG))
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new AcceptFailures(counters, logs))
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        accept(channel, gate, perAddress);
-                    }
-                });
-        try {
-            listener = bootstrap.bind(config.gate_host(), config.gate_port()).sync().channel();
-            address = (InetSocketAddress) listener.localAddress();
-        } catch (Exception e) {
-            shutdown();
-            throw new IllegalStateException("the gate cannot listen on " + config.gate_host() + ":"
-                    + config.gate_port() + ": " + e.getMessage(), e);
-        }
-        ticker = group.next().scheduleAtFixedRate(() -> {
+        budget = new MemoryBudget(megabytes(config.max_buffered_mb()));
+        logs = ClientLogs.create(LOG, System::nanoTime);
+        gate = new GateContext(registry, counters, handlerThreads, budget, logs, settings(config));
+        limits(config);
+        registration = context.registerService(ProblemReporter.class, this, null);
+        control = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kim-gate-control").daemon()
+                .factory());
+        control.scheduleAtFixedRate(() -> {
             counters.sample();
             logs.tick();
         }, 1, 1, TimeUnit.SECONDS);
-        bundleContext = context;
+        control.scheduleWithFixedDelay(this::retry, RETRY_SECONDS, RETRY_SECONDS, TimeUnit.SECONDS);
         frameworkStop = event -> {
             if (event.getBundle().getBundleId() == 0 && event.getType() == BundleEvent.STOPPING
-                    && closeListener()) {
+                    && drainStarted.compareAndSet(false, true)) {
+                stopAccepting();
                 serveUntilQuiet(); // here, while the modules that answer still run
             }
         };
         context.addBundleListener(frameworkStop);
-        LOG.info("gate listening on {} ({}, {} I/O threads, keep_alive {} ms, max_clients {}, max_frame_size {},"
-                + " frame_timeout_ms {}, max_buffered_mb {})", address, transportName(), threads, config.keep_alive(),
-                maxClients, config.max_frame_size(), config.frame_timeout_ms(), config.max_buffered_mb());
+        Target target = target(config);
+        onControl(() -> {
+            wanted = target;
+            reconcile(true);
+        });
+    }
+
+    /** Applies a changed configuration without dropping a connection; see the README for what applies where. */
+    @Modified
+    void modified(GateConfig config) {
+        gate.settings(settings(config));
+        budget.limit(megabytes(config.max_buffered_mb()));
+        limits(config);
+        for (GateListener listener : listeners()) {
+            for (Channel channel : listener.clients()) {
+                ConnectionLimits connection = channel.pipeline().get(ConnectionLimits.class);
+                if (connection != null) {
+                    channel.eventLoop().execute(connection::settingsChanged);
+                }
+            }
+        }
+        LOG.info("gate configuration changed in place: keep_alive {} ms, max_clients {}, max_clients_per_ip {},"
+                + " max_frame_size {} (new connections), frame_timeout_ms {}, max_buffered_mb {}", config.keep_alive(),
+                maxClients, config.max_clients_per_ip(), config.max_frame_size(), config.frame_timeout_ms(),
+                config.max_buffered_mb());
+        Target target = target(config);
+        onControl(() -> {
+            wanted = target;
+            reconcile(true);
+        });
     }
 
     @Deactivate
     void deactivate() {
-        if (frameworkStop != null) {
-            try {
-                bundleContext.removeBundleListener(frameworkStop);
-            } catch (IllegalStateException e) {
-                // the bundle is stopping: its listeners are gone already
-            }
+        try {
+            bundleContext.removeBundleListener(frameworkStop);
+        } catch (IllegalStateException e) {
+            // the bundle is stopping: its listeners are gone already
         }
-        if (closeListener()) {
-            // Replaced or stopped on its own: the port is free now, and the open connections are served in the
-            // background while a new gate (if any) listens.
+        try {
+            registration.unregister();
+        } catch (IllegalStateException e) {
+            // unregistered with the bundle already
+        }
+        if (drainStarted.compareAndSet(false, true)) {
+            stopAccepting();
+            control.shutdownNow();
+            // Stopped on its own: the ports are free now, and the open connections are served in the background.
             Thread.ofPlatform().name("kim-gate-drain").daemon().start(() -> {
                 serveUntilQuiet();
                 shutdown();
             });
         } else {
+            control.shutdownNow();
             shutdown(); // the framework's stop has served the connections already
         }
     }
 
+    private static Target target(GateConfig config) {
+        if (config.gate_host().isEmpty()) {
+            return null;
+        }
+        int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
+        return new Target(config.gate_host(), config.gate_port(), threads);
+    }
+
+    private static GateContext.Settings settings(GateConfig config) {
+        return new GateContext.Settings(TimeUnit.MILLISECONDS.toNanos(config.keep_alive()),
+                TimeUnit.MILLISECONDS.toNanos(config.frame_timeout_ms()), config.min_body_rate(),
+                config.max_frame_size(), config.close_on_unknown_cmd(),
+                TimeUnit.MILLISECONDS.toNanos(config.handler_grace_ms()),
+                TimeUnit.MILLISECONDS.toNanos(LINGER_QUIET_MILLIS));
+    }
+
+    private void limits(GateConfig config) {
+        maxClients = clientsTheFileLimitAllows(config.max_clients());
+        perAddress.max(config.max_clients_per_ip());
+        stopTimeoutMillis = config.stop_timeout_ms();
+    }
+
+    private static long megabytes(int mb) {
+        return (long) mb << 20;
+    }
+
+    /** Runs a change of the listeners on the control thread and waits for it (bounded). */
+    private void onControl(Runnable change) {
+        try {
+            control.submit(change).get(CHANGE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            LOG.error("changing the gate's listener failed", e.getCause());
+        } catch (TimeoutException e) {
+            LOG.warn("changing the gate's listener takes more than {} s; it goes on in the background",
+                    CHANGE_TIMEOUT_SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Every {@value #RETRY_SECONDS} s on the control thread: binds what could not be bound. */
+    private void retry() {
+        if (wanted != null && (current == null || !current.target.equals(wanted))) {
+            reconcile(false);
+        }
+    }
+
+    /**
+     * Makes the listeners match {@link #wanted}: binds the new one first (see {@link #bind}), and retires the old
+     * one only once the new one listens. {@code changed}: called for a change of the configuration, rather than to
+     * retry. On the control thread.
+     */
+    private void reconcile(boolean changed) {
+        if (stopping) {
+            return;
+        }
+        Target want = wanted;
+        if (current != null && current.target.equals(want)) {
+            if (status.error() != null) {
+                LOG.info("gate stays on {} as configured", current.addressText());
+            }
+            publish(new Status(GateStatistics.LISTENING, current.addressText(), want.address(), null, null));
+            return;
+        }
+        if (want == null) {
+            if (current != null) {
+                LOG.info("gate_host is empty: the gate stops listening on {}; its connections are served until they"
+                        + " close", current.addressText());
+                retire(current);
+                current = null;
+            } else {
+                LOG.info("gate_host is empty: the gate does not listen");
+            }
+            publish(Status.NONE);
+            return;
+        }
+        try {
+            GateListener previous = current;
+            GateListener next = bind(want, changed);
+            if (current != null) {
+                retire(current);
+            }
+            current = next;
+            publish(new Status(GateStatistics.LISTENING, next.addressText(), want.address(), null, null));
+            LOG.info("gate listening on {}{} ({}, {} I/O threads, keep_alive {} ms, max_clients {}, max_frame_size {},"
+                    + " frame_timeout_ms {}, max_buffered_mb {})", next.addressText(), previous == null ? ""
+                    : " (moved from " + previous.addressText() + ", where the " + previous.clients().size()
+                            + " connections open are served until they close)",
+                    transportName(), want.threads(), TimeUnit.NANOSECONDS.toMillis(gate.settings().keepAliveNanos()),
+                    maxClients, gate.settings().maxFrameSize(),
+                    TimeUnit.NANOSECONDS.toMillis(gate.settings().frameTimeoutNanos()), budget.limit() >> 20);
+        } catch (Exception e) {
+            String reason = reason(e);
+            Status before = status;
+            boolean sameFailure = want.address().equals(before.wanted()) && before.error() != null;
+            Instant since = sameFailure ? before.since() : Instant.now();
+            if (current != null) {
+                publish(new Status(GateStatistics.LISTENING, current.addressText(), want.address(), reason, since));
+            } else {
+                publish(new Status(GateStatistics.FAILED, want.address(), want.address(), reason, since));
+            }
+            if (!sameFailure || !reason.equals(before.error())) {
+                if (current != null) {
+                    LOG.warn("gate cannot move to {}: {}; it keeps listening on {} and tries again every {} s",
+                            want.address(), reason, current.addressText(), RETRY_SECONDS);
+                } else {
+                    LOG.warn("gate cannot listen on {}: {}; it tries again every {} s", want.address(), reason,
+                            RETRY_SECONDS);
+                }
+            }
+        }
+    }
+
+    /**
+     * A listener on {@code want}, bound while the current one still listens. On the same port that cannot always be:
+     * a new thread count on the same address, or an address that overlaps the current one ({@code 0.0.0.0} and
+     * {@code 127.0.0.1}). Then, on a change of the configuration ({@code mayFreePort}) and not on each retry, the
+     * current listener retires first, and if {@code want} cannot bind even so, its address is bound again, so that
+     * the gate goes on listening where it did.
+     */
+    private GateListener bind(Target want, boolean mayFreePort) throws Exception {
+        GateListener previous = current;
+        if (previous == null || !previous.target.samePort(want)) {
+            return open(want);
+        }
+        if (!previous.target.host().equals(want.host()) || !mayFreePort) {
+            try {
+                return open(want); // addresses that do not overlap (two interfaces) share a port number
+            } catch (UnknownHostException | RuntimeException e) {
+                throw e;
+            } catch (Exception overlapping) {
+                if (!mayFreePort) {
+                    throw overlapping;
+                }
+                LOG.debug("{} overlaps {}: the old listener frees the port first", want.address(),
+                        previous.addressText(), overlapping);
+            }
+        }
+        retire(previous);
+        current = null;
+        try {
+            return open(want);
+        } catch (Exception e) {
+            try {
+                current = open(previous.target);
+            } catch (Exception lost) {
+                LOG.warn("gate cannot listen on {} again: {}", previous.target.address(), reason(lost));
+            }
+            throw e;
+        }
+    }
+
+    private GateListener open(Target target) throws Exception {
+        return GateListener.open(target, transport, new AcceptFailures(counters, logs), this::accept);
+    }
+
+    private static String reason(Exception e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message;
+    }
+
+    private void retire(GateListener listener) {
+        retired.add(listener);
+        listener.retire().addListener(f -> retired.remove(listener));
+    }
+
+    /** The current listener and the retired ones still serving. */
+    private List<GateListener> listeners() {
+        List<GateListener> all = new ArrayList<>(retired);
+        GateListener now = current;
+        if (now != null) {
+            all.add(now);
+        }
+        return all;
+    }
+
+    /** Sets the status, and the service properties the launcher reads. */
+    private void publish(Status next) {
+        Status before = status;
+        status = next;
+        if (next.state().equals(before.state()) && Objects.equals(next.address(), before.address())
+                && Objects.equals(next.error(), before.error())) {
+            return;
+        }
+        Dictionary<String, Object> properties = new Hashtable<>();
+        if (!next.state().equals(GateStatistics.NOT_LISTENING)) {
+            properties.put(STATE, next.state());
+            properties.put(ADDRESS, next.address());
+            if (next.state().equals(GateStatistics.FAILED)) {
+                properties.put(ERROR, next.error());
+            }
+        }
+        try {
+            registration.setProperties(properties);
+        } catch (IllegalStateException e) {
+            // unregistered: the gate is stopping
+        }
+    }
+
+    @Override
+    public List<Problem> problems() {
+        Status now = status;
+        if (now.error() == null) {
+            return List.of();
+        }
+        String reason = now.state().equals(GateStatistics.FAILED)
+                ? "not listening on " + now.wanted() + ": " + now.error() + "; tried again every " + RETRY_SECONDS
+                        + " s"
+                : "cannot move to " + now.wanted() + ": " + now.error() + "; still listening on " + now.address()
+                        + ", tried again every " + RETRY_SECONDS + " s";
+        return List.of(new Problem("gate", reason, now.since()));
+    }
+
     /** Sets up a new client connection, or closes it at once if a connection limit is reached. */
-    private void accept(Channel channel, GateContext gate, AddressLimit perAddress) {
+    private void accept(Channel channel, GateListener listener) {
         if (!(channel.remoteAddress() instanceof InetSocketAddress remote)) {
             channel.close(); // reset by the client before it could be set up
             return;
@@ -201,7 +442,7 @@ public final class GateServer {
             perAddress.release(ip);
             memory.release();
         });
-        clients.add(channel);
+        listener.adopt(channel);
         Dispatcher dispatcher = serve(channel, gate, pauses, memory);
         if (stopping) {
             dispatcher.drain(); // accepted from the backlog as the listener closed: served, then closed
@@ -221,27 +462,10 @@ public final class GateServer {
         return new GateRequest(cmd, seq, body.data());
     }
 
-    /**
-     * Stops accepting; returns {@code false} if that was done already (or the gate never listened). Connections whose
-     * handshake was done before this wait in the listener's backlog, and a close would reset them. So the close runs
-     * only after the listener's event loop has made one more pass over its I/O (which accepts them all): a task
-     * scheduled from the loop itself runs in the loop's next round of tasks, and I/O comes first in every round,
-     * however busy the loop is. A connection accepted from then on is drained at once.
-     */
-    private boolean closeListener() {
-        if (listener == null || !listenerClosing.compareAndSet(false, true)) {
-            return false;
-        }
+    /** Stops accepting on every listener (on the control thread, so that no bind runs meanwhile). */
+    private void stopAccepting() {
         stopping = true;
-        EventLoop accepting = listener.eventLoop();
-        accepting.execute(() -> accepting.schedule(() -> {
-            listener.close();
-        }, 0, TimeUnit.NANOSECONDS));
-        listener.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        for (EventExecutor loop : group) {
-            loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS); // the last accepted are set up
-        }
-        return true;
+        onControl(() -> listeners().forEach(GateListener::stopAccepting));
     }
 
     /**
@@ -249,13 +473,14 @@ public final class GateServer {
      * {@code stop_timeout_ms}; closes what is left then.
      */
     private void serveUntilQuiet() {
-        int open = clients.size();
-        if (open > 0) {
-            LOG.info("gate on {} stopping: listener closed; serving {} open connections until they are quiet"
-                    + " (stop_timeout_ms {})", listener.localAddress(), open, stopTimeoutMillis);
+        List<Channel> open = new ArrayList<>();
+        listeners().forEach(listener -> open.addAll(listener.clients()));
+        if (!open.isEmpty()) {
+            LOG.info("gate stopping: listeners closed; serving {} open connections until they are quiet"
+                    + " (stop_timeout_ms {})", open.size(), stopTimeoutMillis);
         }
-        var allClosed = clients.newCloseFuture();
-        for (Channel channel : clients) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stopTimeoutMillis);
+        for (Channel channel : open) {
             channel.eventLoop().execute(() -> {
                 Dispatcher dispatcher = channel.pipeline().get(Dispatcher.class);
                 if (dispatcher != null) {
@@ -263,48 +488,48 @@ public final class GateServer {
                 }
             });
         }
-        if (!allClosed.awaitUninterruptibly(stopTimeoutMillis, TimeUnit.MILLISECONDS)) {
-            int busy = clients.size();
+        int busy = 0;
+        for (Channel channel : open) {
+            long left = deadline - System.nanoTime();
+            if (!channel.closeFuture().awaitUninterruptibly(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                busy++;
+            }
+        }
+        if (busy > 0) {
             counters.cutAtStop.add(busy);
             LOG.warn("gate stopping: {} connections were still busy after stop_timeout_ms ({} ms) and are closed",
                     busy, stopTimeoutMillis);
-        } else if (open > 0) {
+        } else if (!open.isEmpty()) {
             LOG.info("gate stopping: every connection was served and closed");
         }
     }
 
     private void shutdown() {
-        address = null;
-        if (ticker != null) {
-            ticker.cancel(false);
-        }
-        if (listener != null) {
-            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        if (clients != null) {
-            clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        if (handlerThreads != null) {
-            handlerThreads.shutdown();
-            try {
-                if (!handlerThreads.awaitTermination(10, TimeUnit.SECONDS)) {
-                    LOG.warn("handler calls still running 10 s after the gate stopped");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        status = Status.NONE;
+        listeners().forEach(GateListener::close);
+        handlerThreads.shutdown();
+        try {
+            if (!handlerThreads.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("handler calls still running 10 s after the gate stopped");
             }
-        }
-        if (group != null) {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    /** {@code max_clients}, or less if the open-file limit cannot hold that many connections (said once). */
-    private static int clientsTheFileLimitAllows(int configured) {
+    /**
+     * {@code max_clients}, or less if the open-file limit cannot hold that many connections (said once for each
+     * configured value).
+     */
+    private int clientsTheFileLimitAllows(int configured) {
         int room = OpenFiles.connectionRoom();
         if (configured <= room) {
             return configured;
         }
+        if (configured == maxClientsWarned) {
+            return room;
+        }
+        maxClientsWarned = configured;
         LOG.warn("max_clients is {} but the open-file limit ({} files, {} open now, {} kept for the server itself)"
                 + " leaves room for {} connections: connections beyond {} are refused. Raise the limit (ulimit -n,"
                 + " LimitNOFILE= in a systemd unit) or lower max_clients", configured, OpenFiles.max(),
@@ -312,9 +537,9 @@ public final class GateServer {
         return room;
     }
 
-    /** Where the gate listens, or {@code null} when it does not. */
-    InetSocketAddress address() {
-        return address;
+    /** Where the gate stands: listening, failed, or not configured to listen. */
+    Status status() {
+        return status;
     }
 
     /** The connection limit in force: {@code max_clients}, or less if the open-file limit says so. */
@@ -322,7 +547,7 @@ public final class GateServer {
         return maxClients;
     }
 
-    /** The memory budget of the connections, or {@code null} when the gate does not listen. */
+    /** The memory budget of the connections. */
     MemoryBudget budget() {
         return budget;
     }

@@ -10,6 +10,7 @@ import org.kimserver.api.Reply;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.Version;
 
 /** A registered handler service, with the calls in progress so that its removal can wait for them. */
 final class HandlerEntry {
@@ -18,18 +19,23 @@ final class HandlerEntry {
     final Object commands;
     final boolean nonBlocking;
     final String owner;
+    /** The symbolic name and version of the bundle that registered it; {@code "?"} and 0 when unknown. */
+    final String bundleName;
+    final Version bundleVersion;
     final long serviceId;
     final int ranking;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean removed;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
 
-    HandlerEntry(CommandHandler handler, Object commands, boolean nonBlocking, String owner, long serviceId,
-                 int ranking) {
+    HandlerEntry(CommandHandler handler, Object commands, boolean nonBlocking, String bundleName,
+                 Version bundleVersion, long serviceId, int ranking) {
         this.handler = handler;
         this.commands = commands;
         this.nonBlocking = nonBlocking;
-        this.owner = owner;
+        this.bundleName = bundleName;
+        this.bundleVersion = bundleVersion;
+        this.owner = bundleName + " " + bundleVersion;
         this.serviceId = serviceId;
         this.ranking = ranking;
     }
@@ -38,7 +44,8 @@ final class HandlerEntry {
         Bundle bundle = reference.getBundle();
         return new HandlerEntry(handler, reference.getProperty(CommandHandler.CMD),
                 Boolean.parseBoolean(String.valueOf(reference.getProperty(CommandHandler.NON_BLOCKING))),
-                bundle == null ? "?" : bundle.getSymbolicName() + " " + bundle.getVersion(),
+                bundle == null ? "?" : bundle.getSymbolicName(), bundle == null ? Version.emptyVersion
+                        : bundle.getVersion(),
                 (Long) reference.getProperty(Constants.SERVICE_ID),
                 reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0);
     }
@@ -46,6 +53,12 @@ final class HandlerEntry {
     /** The service order of the framework: the highest ranking first, then the oldest service. */
     static final Comparator<HandlerEntry> PRECEDENCE = Comparator.comparingInt((HandlerEntry e) -> -e.ranking)
             .thenComparingLong(e -> e.serviceId);
+
+    /** Whether this comes from an older version of the bundle that registered {@code other}. */
+    boolean olderVersionOf(HandlerEntry other) {
+        return bundleName.equals(other.bundleName) && !bundleName.equals("?")
+                && bundleVersion.compareTo(other.bundleVersion) < 0;
+    }
 
     String describe() {
         return handler.getClass().getName() + " (service " + serviceId + ", " + owner + ", ranking " + ranking

@@ -1,6 +1,7 @@
 package org.kimserver.gate.internal;
 
 import java.lang.reflect.Array;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -12,8 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.kimserver.api.CommandHandler;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentConstants;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -24,15 +30,23 @@ import org.slf4j.LoggerFactory;
 /**
  * Follows the {@link CommandHandler} services (whiteboard) and answers which one serves a command. Lookups read an
  * immutable snapshot, rebuilt whenever a handler comes, goes or changes its properties.
+ *
+ * <p>Among the handlers of one command, those of an older version of a bundle that also has a newer version claiming
+ * it are superseded (a module updated by dropping its new jar beside the old one); of the rest, the highest service
+ * ranking wins, then the oldest service, and the others are conflicts, reported as problems.
  */
-@Component(service = HandlerRegistry.class)
-public final class HandlerRegistry {
+@Component(service = {HandlerRegistry.class, ProblemReporter.class})
+public final class HandlerRegistry implements ProblemReporter {
     private static final Logger LOG = LoggerFactory.getLogger(HandlerRegistry.class);
     /** How long an unregistering handler's calls in progress may take before its removal goes on without them. */
     private static final long DRAIN_SECONDS = 30;
 
-    /** The handler chosen for one command, the ones it shadows, and the command's call count. */
-    record Route(int cmd, HandlerEntry handler, List<HandlerEntry> shadowed, LongAdder calls) {
+    /**
+     * The handler chosen for one command, the ones of older versions of its bundles, the ones of other bundles it
+     * wins over, and the command's call count.
+     */
+    record Route(int cmd, HandlerEntry handler, List<HandlerEntry> superseded, List<HandlerEntry> conflicting,
+                 LongAdder calls) {
     }
 
     /** Commands sorted for binary search; {@code any} serves the rest. */
@@ -52,24 +66,47 @@ public final class HandlerRegistry {
     /** System.nanoTime() when each command lost its last handler. */
     private final Map<Integer, Long> lostAt = new ConcurrentHashMap<>();
     private volatile CompletableFuture<Void> nextChange = new CompletableFuture<>();
+    /** When each command claimed by handlers of more than one bundle began to be. */
+    private volatile Map<Integer, Instant> conflictsSince = Map.of();
 
+    /**
+     * Gets the service itself rather than have SCR get it, so that a handler whose component fails to activate is
+     * named in the log: the framework reports that failure under the bundle that asked for the service, the gate.
+     */
     @Reference(name = "handlers", service = CommandHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, bind = "bind", unbind = "unbind", updated = "updated")
-    private void bind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+    private void bind(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
+        CommandHandler handler = objects.getService();
+        if (handler == null) {
+            Bundle bundle = reference.getBundle();
+            LOG.warn("handler service {} of bundle {} (component {}) for cmd {} is not used: it could not be"
+                    + " obtained, most likely because its component failed to activate. The framework logs that as"
+                    + " \"Service factory returned null\" under the gate, which only asked for the service; kim:info"
+                    + " shows why it failed", reference.getProperty(Constants.SERVICE_ID),
+                    bundle == null ? "?" : bundle.getSymbolicName() + " " + bundle.getVersion(),
+                    reference.getProperty(ComponentConstants.COMPONENT_NAME),
+                    propertyText(reference.getProperty(CommandHandler.CMD)));
+            return;
+        }
         add(HandlerEntry.of(handler, reference));
     }
 
-    private void updated(CommandHandler handler, ServiceReference<CommandHandler> reference) {
-        HandlerEntry entry = HandlerEntry.of(handler, reference);
+    private void updated(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
+        long serviceId = (Long) reference.getProperty(Constants.SERVICE_ID);
         synchronized (entries) {
-            entries.removeIf(e -> e.serviceId == entry.serviceId);
-            entries.add(entry);
-            rebuild();
+            for (HandlerEntry e : entries) {
+                if (e.serviceId == serviceId) {
+                    entries.remove(e);
+                    entries.add(HandlerEntry.of(e.handler, reference));
+                    rebuild();
+                    return;
+                }
+            }
         }
     }
 
     /** Called while the service unregisters: after this returns, the handler is not called again. */
-    private void unbind(CommandHandler handler, ServiceReference<CommandHandler> reference) {
+    private void unbind(ComponentServiceObjects<CommandHandler> objects, ServiceReference<CommandHandler> reference) {
         remove((Long) reference.getProperty(Constants.SERVICE_ID));
     }
 
@@ -155,6 +192,13 @@ public final class HandlerRegistry {
         }
         Routes previous = routes;
         routes = new Routes(Arrays.copyOf(cmds, i), Arrays.copyOf(table, i), any);
+        Map<Integer, Instant> conflicts = new TreeMap<>();
+        for (Route route : routes()) {
+            if (!route.conflicting().isEmpty()) {
+                conflicts.put(route.cmd(), conflictsSince.getOrDefault(route.cmd(), Instant.now()));
+            }
+        }
+        conflictsSince = conflicts;
         long now = System.nanoTime();
         for (Route old : previous.routes()) {
             if (!byCmd.containsKey(old.cmd())) {
@@ -185,15 +229,43 @@ public final class HandlerRegistry {
         return nextChange;
     }
 
+    /** The route of a command from its candidates in {@link HandlerEntry#PRECEDENCE} order. */
     private Route route(int cmd, List<HandlerEntry> candidates) {
-        List<HandlerEntry> shadowed = List.copyOf(candidates.subList(1, candidates.size()));
-        if (!shadowed.isEmpty()) {
-            LOG.warn("cmd {} is claimed by {} handlers; {} wins over {}", cmd == ANY ? "*" : cmd,
-                    candidates.size(), candidates.get(0).describe(), shadowed.stream().map(HandlerEntry::describe)
-                            .toList());
+        List<HandlerEntry> newest = new ArrayList<>();
+        List<HandlerEntry> superseded = new ArrayList<>();
+        for (HandlerEntry candidate : candidates) {
+            boolean older = candidates.stream().anyMatch(candidate::olderVersionOf);
+            (older ? superseded : newest).add(candidate);
+        }
+        List<HandlerEntry> conflicting = List.copyOf(newest.subList(1, newest.size()));
+        if (!conflicting.isEmpty()) {
+            LOG.warn("cmd {} is claimed by {} handlers; {} wins over {}", text(cmd), newest.size(),
+                    newest.get(0).describe(), conflicting.stream().map(HandlerEntry::describe).toList());
         }
         LongAdder calls = counts.computeIfAbsent(cmd, k -> new LongAdder());
-        return new Route(cmd, candidates.get(0), shadowed, calls);
+        return new Route(cmd, newest.get(0), superseded, conflicting, calls);
+    }
+
+    /** A command as the shell and the problems show it: its number, or {@code *} for the catch-all. */
+    static String text(int cmd) {
+        return cmd == ANY ? "*" : Integer.toString(cmd);
+    }
+
+    /** Each command claimed by handlers that are not versions of one bundle: only one of them is called. */
+    @Override
+    public List<Problem> problems() {
+        Map<Integer, Instant> since = conflictsSince;
+        List<Problem> problems = new ArrayList<>();
+        for (Route route : routes()) {
+            Instant first = since.get(route.cmd());
+            if (first != null && !route.conflicting().isEmpty()) {
+                problems.add(new Problem("cmd " + text(route.cmd()), "claimed by " + (route.conflicting().size() + 1)
+                        + " handlers; only " + route.handler().describe() + " is called, not "
+                        + route.conflicting().stream().map(HandlerEntry::describe).toList()
+                        + ". Remove one, or give the one meant to win a higher service.ranking", first));
+            }
+        }
+        return problems;
     }
 
     /**

@@ -15,7 +15,7 @@ final class MemoryBudget {
     /** A connection holding less than this is never paused by the budget: small clients keep being served. */
     static final long HEAVY_BYTES = 64 * 1024;
 
-    private final long limit;
+    private volatile long limit;
     private final AtomicLong used = new AtomicLong();
     private final Set<HeldMemory> paused = ConcurrentHashMap.newKeySet();
 
@@ -25,6 +25,12 @@ final class MemoryBudget {
 
     long limit() {
         return limit;
+    }
+
+    /** A new {@code max_buffered_mb}: what is held stays; paused connections resume if there is room now. */
+    void limit(long bytes) {
+        limit = bytes;
+        resumeIfRoom();
     }
 
     long used() {
@@ -43,14 +49,22 @@ final class MemoryBudget {
     /** Adds {@code delta} (negative to give back); returns whether the total is above the limit. */
     boolean add(long delta) {
         long total = used.addAndGet(delta);
-        if (delta < 0 && total <= limit - limit / 8 && !paused.isEmpty()) {
+        if (delta < 0) {
+            resumeIfRoom();
+        }
+        return total > limit;
+    }
+
+    /** Lets the paused connections read again once the total is back below seven eighths of the limit. */
+    private void resumeIfRoom() {
+        long max = limit;
+        if (used.get() <= max - max / 8 && !paused.isEmpty()) {
             for (HeldMemory connection : paused) {
                 if (paused.remove(connection)) {
                     connection.resumeReading();
                 }
             }
         }
-        return total > limit;
     }
 
     void waitForRoom(HeldMemory connection) {

@@ -7,6 +7,7 @@ import static org.kimserver.gate.internal.GateFixture.request;
 
 import io.netty.buffer.Unpooled;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 import org.kimserver.wire.Frames;
 
@@ -87,6 +88,22 @@ public class ConnectionLimitsTest {
         }
         assertTrue(gate.channel.isOpen());
         assertEquals(15, gate.replies().size());
+    }
+
+    @Test
+    public void aShorterKeepAliveAppliesToAnOpenConnectionAtOnce() {
+        GateFixture gate = new GateFixture(new MemoryBudget(256L << 20), 600_000).echo(1001);
+        gate.send(request(1001, 1, "x"));
+        assertEquals(1, gate.replies().size());
+        GateContext.Settings before = gate.context.settings();
+        gate.context.settings(new GateContext.Settings(TimeUnit.MILLISECONDS.toNanos(3000), before.frameTimeoutNanos(),
+                before.minBodyRate(), before.maxFrameSize(), before.closeOnUnknownCmd(), before.handlerGraceNanos(),
+                before.lingerQuietNanos()));
+        gate.channel.pipeline().get(ConnectionLimits.class).settingsChanged();
+        gate.advance(2000);
+        assertTrue("not idle for the new keep_alive yet", gate.channel.isOpen());
+        gate.advance(1500);
+        assertFalse("closed by the new keep_alive, long before the old one", gate.channel.isOpen());
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.wire.Frames;
 import org.kimserver.wire.MsgBodyView;
+import org.osgi.framework.Version;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -37,6 +38,8 @@ final class GateFixture {
     final ReadPauses pauses = new ReadPauses(channel);
     final HeldMemory memory;
     final Dispatcher dispatcher;
+    /** What the connection shares with the gate; its settings may be changed as the configuration would. */
+    final GateContext context;
     private long serviceIds;
 
     GateFixture() {
@@ -49,18 +52,18 @@ final class GateFixture {
         this.budget = budget;
         memory = new HeldMemory(budget, pauses, channel);
         Executor handlerThreads = blockingCalls::add;
-        GateContext gate = new GateContext(registry, counters, handlerThreads, budget,
+        context = new GateContext(registry, counters, handlerThreads, budget,
                 ClientLogs.create(LoggerFactory.getLogger(GateFixture.class), System::nanoTime),
                 new GateContext.Settings(TimeUnit.MILLISECONDS.toNanos(keepAliveMillis),
                         TimeUnit.MILLISECONDS.toNanos(FRAME_TIMEOUT_MS), MIN_BODY_RATE, MAX_FRAME, true, 0,
                         TimeUnit.SECONDS.toNanos(2)));
-        dispatcher = GateServer.serve(channel, gate, pauses, memory);
+        dispatcher = GateServer.serve(channel, context, pauses, memory);
         channel.closeFuture().addListener(f -> memory.release());
     }
 
     /** Registers a handler for {@code cmd}. */
     GateFixture handler(int cmd, boolean nonBlocking, CommandHandler handler) {
-        registry.add(new HandlerEntry(handler, cmd, nonBlocking, "test", ++serviceIds, 0));
+        registry.add(new HandlerEntry(handler, cmd, nonBlocking, "test", Version.emptyVersion, ++serviceIds, 0));
         return this;
     }
 
