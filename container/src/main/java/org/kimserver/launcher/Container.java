@@ -104,6 +104,10 @@ public final class Container {
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         framework = factory.newFramework(frameworkProperties(home, processTag, systemLevel));
+        // Bundles started from this thread (and the framework's threads made from it) must not see the launcher's
+        // class loader as their context class loader: JLine, the console of `run`, looks its terminal providers up
+        // there, finds none and falls back to a dumb terminal. Without one it uses its own bundle's loader.
+        Thread.currentThread().setContextClassLoader(null);
         framework.init();
 
         for (var level : levels.entrySet()) {

@@ -13,11 +13,17 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Port to listen on; 0 picks a free one")
     int gate_port() default 0;
 
+    @AttributeDefinition(description = "The client codec; protobuf is the only one")
+    String gate_codec() default "protobuf";
+
+    @AttributeDefinition(description = "Every worker listens on the gate port with SO_REUSEPORT")
+    boolean is_reuseport() default false;
+
     @AttributeDefinition(description = "Milliseconds without a read or write after which a connection is closed")
     int keep_alive() default 15000;
 
     @AttributeDefinition(description = "Connections beyond this many are closed as soon as they are accepted")
-    int max_clients() default 20000;
+    int max_clients();
 
     @AttributeDefinition(description = "Largest body length accepted; a larger one closes the connection")
     int max_frame_size() default 1 << 20;
