@@ -1,4 +1,4 @@
-package org.kimserver.shell.info;
+package org.kimserver.api.diag;
 
 import java.time.Duration;
 
