@@ -166,13 +166,7 @@ public class ConsoleIT {
         p.getOutputStream().write("kim:inf\t\n".getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().flush();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                p.getInputStream().transferTo(output);
-            } catch (IOException e) {
-                // the process went away
-            }
-        });
+        Thread reader = collect(p, output);
         try {
             await("kim:info ran: " + output, () -> output.toString(StandardCharsets.UTF_8).contains("problems"));
             // Ctrl-C (\u0003) while kim:log -f runs interrupts it, and only it.
@@ -252,13 +246,7 @@ public class ConsoleIT {
         Process follow = dist.processBuilder(List.of(home.resolve("bin/kimserver").toString(), "console",
                 "kim:log -f -n 0")).start();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                follow.getInputStream().transferTo(output);
-            } catch (IOException e) {
-                // the process went away
-            }
-        });
+        Thread reader = collect(follow, output);
         try {
             await("the follower runs", () -> threadDump().contains("LogCommand$LogFile.follow"));
             dist.editConfig(json -> json.replaceFirst("\\{", "{\"kim_follow_test_key\": 1,"));
@@ -315,6 +303,17 @@ public class ConsoleIT {
             watchdog.interrupt();
         }
         await("no follower left behind", () -> !threadDump().contains("LogCommand$LogFile.follow"));
+    }
+
+    /** Copies what {@code process} writes into {@code output} as it comes, until it ends. */
+    private static Thread collect(Process process, ByteArrayOutputStream output) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                process.getInputStream().transferTo(output);
+            } catch (IOException e) {
+                // the process went away
+            }
+        });
     }
 
     private static void send(SocketChannel channel, String text) throws IOException {
