@@ -18,7 +18,6 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
-import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.itest.failing.SpinningComponent;
 import org.kimserver.shell.info.ServerInfo;
 import org.kimserver.shell.info.ServerInfoService;
