@@ -17,35 +17,25 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.After;
 import org.junit.Test;
+import org.kimserver.itest.UnzippedDistribution.Check;
+import org.kimserver.itest.UnzippedDistribution.Result;
 
 /**
  * {@code bin/kimserver console} on the unzipped distribution: from any install path, with arguments as typed at
  * the interactive console, from a pipe and from a terminal, and {@code kim:log}.
  */
 public class ConsoleIT {
+    private UnzippedDistribution dist;
     private Path home;
 
-    record Result(int exitCode, String output) {
-    }
-
-    /** Unzips the distribution into a fresh folder under {@code parent} and gives it a free gate port. */
+    /** Unzips the distribution into a fresh folder under {@code parent} and gives it free ports. */
     private void unzip(Path parent) throws Exception {
-        Files.createDirectories(parent);
-        Result unzip = exec(parent, List.of("unzip", "-q", System.getProperty("kimserver.zip")), null);
-        assertEquals(unzip.output(), 0, unzip.exitCode());
-        try (var entries = Files.list(parent)) {
-            home = entries.findFirst().orElseThrow();
-        }
-        Path config = home.resolve("etc/kimserver.json");
-        Files.writeString(config, Files.readString(config)
-                .replace("\"gate_port\": 3355", "\"gate_port\": " + KimContainer.freePort())
-                .replace("\"node_port\": 3344", "\"node_port\": " + KimContainer.freePort()));
+        dist = UnzippedDistribution.unzipInto(parent);
+        home = dist.home();
     }
 
     private void unzip() throws Exception {
@@ -59,60 +49,22 @@ public class ConsoleIT {
 
     @After
     public void stopIfRunning() throws Exception {
-        if (home != null) {
-            kimserver("stop");
+        if (dist != null) {
+            dist.close();
         }
     }
 
     private Result kimserver(String... args) throws Exception {
-        return kimserverWithInput(null, args);
-    }
-
-    private Result kimserverWithInput(String input, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kimserver").toString()));
-        command.addAll(List.of(args));
-        return exec(home, command, input);
-    }
-
-    private static ProcessBuilder processBuilder(Path dir, List<String> command) {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        // The scripts find a JDK 21+ themselves; hand them the one running this test.
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        return pb;
-    }
-
-    private static Result exec(Path dir, List<String> command, String input) throws IOException, InterruptedException {
-        Process p = processBuilder(dir, command).start();
-        if (input != null) {
-            p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
-        }
-        p.getOutputStream().close();
-        ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                p.getInputStream().transferTo(output);
-            } catch (IOException e) {
-                // the process went away
-            }
-        });
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(command + " did not finish in 120 s");
-        }
-        reader.join(10_000);
-        return new Result(p.exitValue(), output.toString(StandardCharsets.UTF_8));
+        return dist.kimserver(args);
     }
 
     private String pid() throws IOException {
-        return Files.readString(home.resolve("data/kimserver.pid")).trim();
+        return Long.toString(dist.pid());
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertTrue(what, condition.getAsBoolean());
+    /** Waits up to 20 s for {@code check}. */
+    private static void await(String what, Check check) throws Exception {
+        UnzippedDistribution.await(what, 20, check);
     }
 
     /**
@@ -138,15 +90,9 @@ public class ConsoleIT {
                 PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
 
         // A server killed outright leaves its short folder; the next one removes it.
-        Result kill = exec(home, List.of("kill", "-9", pid()), null);
+        Result kill = dist.run(List.of("kill", "-9", pid()));
         assertEquals(kill.output(), 0, kill.exitCode());
-        await("the server is gone", () -> {
-            try {
-                return kimserver("status").exitCode() == 3;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        await("the server is gone", () -> kimserver("status").exitCode() == 3);
         assertTrue(Files.exists(socket.getParent()));
         start();
         assertFalse("the killed server's short folder is removed", Files.exists(socket.getParent()));
@@ -188,7 +134,7 @@ public class ConsoleIT {
     public void linesFromAPipeRunInTurnUntilExit() throws Exception {
         unzip();
         start();
-        Result all = kimserverWithInput("kim:info\nheaders 0\n\nkim:nonsense\nlb\n", "console");
+        Result all = dist.kimserverWithInput("kim:info\nheaders 0\n\nkim:nonsense\nlb\n", "console");
         assertEquals("one command failed", 1, all.exitCode());
         String out = all.output();
         assertTrue(out, out.contains("kim-gate (node type gate, 1 worker)"));
@@ -197,7 +143,7 @@ public class ConsoleIT {
         assertTrue(out, out.indexOf("kim:nonsense") < out.indexOf("|kimserver shell"));
         assertFalse("no prompts in a pipe", out.contains("kim>"));
 
-        Result exit = kimserverWithInput("lb\nexit\nkim:nonsense\n", "console");
+        Result exit = dist.kimserverWithInput("lb\nexit\nkim:nonsense\n", "console");
         assertEquals(exit.output(), 0, exit.exitCode());
         assertFalse(exit.output(), exit.output().contains("nonsense"));
         assertEquals("the server keeps running", 0, kimserver("status").exitCode());
@@ -214,19 +160,13 @@ public class ConsoleIT {
         start();
         // "kim:inf" and a tab: the only command it can be is kim:info. Ctrl-D (\u0004) at the prompt leaves.
         List<String> command = List.of("script", "-qfec", home.resolve("bin/kimserver") + " console", "/dev/null");
-        ProcessBuilder pb = processBuilder(home, command);
+        ProcessBuilder pb = dist.processBuilder(command);
         pb.environment().put("TERM", "xterm");
         Process p = pb.start();
         p.getOutputStream().write("kim:inf\t\n".getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().flush();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                p.getInputStream().transferTo(output);
-            } catch (IOException e) {
-                // the process went away
-            }
-        });
+        Thread reader = collect(p, output);
         try {
             await("kim:info ran: " + output, () -> output.toString(StandardCharsets.UTF_8).contains("problems"));
             // Ctrl-C (\u0003) while kim:log -f runs interrupts it, and only it.
@@ -274,16 +214,9 @@ public class ConsoleIT {
         unzip();
         start();
         // A live edit with an unknown key: a warning among info lines.
-        Path config = home.resolve("etc/kimserver.json");
-        Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"kim_console_test_key\": 1,"));
+        dist.editConfig(json -> json.replaceFirst("\\{", "{\"kim_console_test_key\": 1,"));
         Path log = home.resolve("log/kimserver.log");
-        await("the warning is logged", () -> {
-            try {
-                return Files.readString(log).contains("kim_console_test_key");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        await("the warning is logged", () -> Files.readString(log).contains("kim_console_test_key"));
 
         Result last = kimserver("console", "kim:log -n 3");
         assertEquals(last.output(), 0, last.exitCode());
@@ -310,20 +243,13 @@ public class ConsoleIT {
     public void kimLogFollowsUntilItsClientGoesAway() throws Exception {
         unzip();
         start();
-        Process follow = processBuilder(home, List.of(home.resolve("bin/kimserver").toString(), "console",
+        Process follow = dist.processBuilder(List.of(home.resolve("bin/kimserver").toString(), "console",
                 "kim:log -f -n 0")).start();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                follow.getInputStream().transferTo(output);
-            } catch (IOException e) {
-                // the process went away
-            }
-        });
+        Thread reader = collect(follow, output);
         try {
             await("the follower runs", () -> threadDump().contains("LogCommand$LogFile.follow"));
-            Path config = home.resolve("etc/kimserver.json");
-            Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"kim_follow_test_key\": 1,"));
+            dist.editConfig(json -> json.replaceFirst("\\{", "{\"kim_follow_test_key\": 1,"));
             await("the new line is followed: " + output,
                     () -> output.toString(StandardCharsets.UTF_8).contains("kim_follow_test_key"));
         } finally {
@@ -340,7 +266,7 @@ public class ConsoleIT {
     public void stoppingTheShellEndsItsSessions() throws Exception {
         unzip();
         start();
-        Process follow = processBuilder(home, List.of(home.resolve("bin/kimserver").toString(), "console",
+        Process follow = dist.processBuilder(List.of(home.resolve("bin/kimserver").toString(), "console",
                 "kim:log -f -n 0")).start();
         try {
             await("the follower runs", () -> threadDump().contains("LogCommand$LogFile.follow"));
@@ -379,6 +305,17 @@ public class ConsoleIT {
         await("no follower left behind", () -> !threadDump().contains("LogCommand$LogFile.follow"));
     }
 
+    /** Copies what {@code process} writes into {@code output} as it comes, until it ends. */
+    private static Thread collect(Process process, ByteArrayOutputStream output) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                process.getInputStream().transferTo(output);
+            } catch (IOException e) {
+                // the process went away
+            }
+        });
+    }
+
     private static void send(SocketChannel channel, String text) throws IOException {
         ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         while (buf.hasRemaining()) {
@@ -401,18 +338,14 @@ public class ConsoleIT {
     }
 
     /** Every thread of the server, virtual ones included. */
-    private String threadDump() {
-        try {
-            Path dump = Files.createTempFile("kimserver-threads", ".txt");
-            Files.delete(dump);
-            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-            Result r = exec(home, List.of(jcmd, pid(), "Thread.dump_to_file", "-format=text", dump.toString()), null);
-            assertEquals(r.output(), 0, r.exitCode());
-            String threads = Files.readString(dump);
-            Files.delete(dump);
-            return threads;
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+    private String threadDump() throws Exception {
+        Path dump = Files.createTempFile("kimserver-threads", ".txt");
+        Files.delete(dump);
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        Result r = dist.run(List.of(jcmd, pid(), "Thread.dump_to_file", "-format=text", dump.toString()));
+        assertEquals(r.output(), 0, r.exitCode());
+        String threads = Files.readString(dump);
+        Files.delete(dump);
+        return threads;
     }
 }

@@ -5,8 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.composite;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -74,20 +72,14 @@ public class ContainerIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        int port = KimContainer.freePort();
-        Path home = KimContainer.home("kimserver-itest", port, json -> json
+        return KimContainer.configuration("kimserver-itest", json -> json
                 .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\""));
-
-        return new Option[] {
-            composite(KimContainer.options(KimContainer.dist(), home)),
-            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
-        };
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
     private Path home() {
-        return Path.of(context.getProperty("kimserver.home"));
+        return KimContainer.home(context);
     }
 
     private String shell(String command) throws Exception {
@@ -172,14 +164,14 @@ public class ContainerIT {
     @Test
     public void configurationFromKimserverJsonReachesTheComponents() throws Exception {
         await("kimserver.server configuration", () -> SERVER_NAME.equals(property("kimserver.server", "server.name")));
-        assertEquals(Integer.getInteger(KimContainer.GATE_PORT_PROPERTY), property("kimserver.gate", "gate.port"));
+        assertEquals(KimContainer.gatePort(), property("kimserver.gate", "gate.port"));
         assertEquals(6379, property("kimserver.redis~test", "port"));
         assertEquals("root", property("kimserver.mysql~test", "user"));
         assertEquals("INFO", property("org.ops4j.pax.logging", "log4j2.rootLogger.level"));
         // The shell component receives the same values as typed configuration.
         String info = shell("kim:info");
         assertTrue(info, info.contains(SERVER_NAME + " (node type gate, 1 worker)"));
-        assertTrue(info, info.contains("gate 127.0.0.1:" + Integer.getInteger(KimContainer.GATE_PORT_PROPERTY)));
+        assertTrue(info, info.contains("gate 127.0.0.1:" + KimContainer.gatePort()));
         assertTrue(info, info.contains("problems    none"));
     }
 

@@ -2,14 +2,12 @@ package org.kimserver.itest;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.composite;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,7 +18,6 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
-import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.itest.failing.SpinningComponent;
 import org.kimserver.api.diag.ServerInfo;
 import org.kimserver.api.diag.ServerInfoService;
@@ -32,8 +29,6 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.framework.ServiceReference;
 
 /**
  * What an operator finds wrong, as the ProblemReporter services report it (records, asserted on their values)
@@ -59,29 +54,15 @@ public class DiagnosticsIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path home = KimContainer.home("kimserver-diag", KimContainer.freePort(), json -> json);
-        return new Option[] {composite(KimContainer.options(KimContainer.dist(), home))};
+        return KimContainer.configuration("kimserver-diag", json -> json);
     }
 
     private Path home() {
-        return Path.of(context.getProperty("kimserver.home"));
+        return KimContainer.home(context);
     }
 
-    /** Every problem of every ProblemReporter service now. */
     private List<Problem> problems() {
-        List<Problem> all = new ArrayList<>();
-        try {
-            for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
-                ProblemReporter reporter = context.getService(ref);
-                if (reporter != null) {
-                    all.addAll(reporter.problems());
-                    context.ungetService(ref);
-                }
-            }
-        } catch (InvalidSyntaxException e) {
-            throw new AssertionError(e);
-        }
-        return all;
+        return KimContainer.problems(context);
     }
 
     private Optional<Problem> problem(String subject, Predicate<String> reason) {

@@ -3,12 +3,12 @@ package org.kimserver.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.kimserver.itest.UnzippedDistribution.await;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,86 +24,48 @@ import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.kimserver.itest.UnzippedDistribution.Result;
 
 /**
  * The distribution zip as a user gets it: unzipped into a temporary folder and driven through bin/kimserver.
  */
 public class DistributionIT {
+    private UnzippedDistribution dist;
     private Path home;
     private int gatePort;
 
-    record Result(int exitCode, String output) {
-    }
-
     @Before
     public void unzip() throws Exception {
-        Path dir = Files.createTempDirectory("kimserver-dist");
-        Result unzip = exec(dir, List.of("unzip", "-q", System.getProperty("kimserver.zip")));
-        assertEquals(unzip.output(), 0, unzip.exitCode());
-        try (var entries = Files.list(dir)) {
-            home = entries.findFirst().orElseThrow();
-        }
-        gatePort = KimContainer.freePort();
-        Path config = home.resolve("etc/kimserver.json");
-        Files.writeString(config, Files.readString(config)
-                .replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort));
+        dist = UnzippedDistribution.unzip("kimserver-dist");
+        home = dist.home();
+        gatePort = dist.gatePort();
     }
 
     @After
     public void stopIfRunning() throws Exception {
-        if (home != null) {
-            kimserver("stop");
+        if (dist != null) {
+            dist.close();
         }
     }
 
     private Result kimserver(String... args) throws Exception {
-        return bin("kimserver", args);
+        return dist.kimserver(args);
     }
 
     private Result bin(String script, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin").resolve(script).toString()));
-        command.addAll(List.of(args));
-        return exec(home, command);
-    }
-
-    private static Result exec(Path dir, List<String> command, String... environment)
-            throws IOException, InterruptedException {
-        Process p = launch(dir, command, environment);
-        p.getOutputStream().close();
-        return finish(p, command);
-    }
-
-    private static Process launch(Path dir, List<String> command, String... environment) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        // The scripts find a JDK 21+ themselves; hand them the one running this test.
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        for (int i = 0; i < environment.length; i += 2) {
-            pb.environment().put(environment[i], environment[i + 1]);
-        }
-        return pb.start();
-    }
-
-    private static Result finish(Process p, List<String> command) throws IOException, InterruptedException {
-        CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> {
-            try {
-                return p.getInputStream().readAllBytes();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(command + " did not finish in 120 s");
-        }
-        try {
-            return new Result(p.exitValue(), new String(output.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
-        } catch (Exception e) {
-            throw new AssertionError(command + ": its output did not end", e);
-        }
+        return dist.bin(script, args);
     }
 
     private String log() throws IOException {
-        return Files.readString(home.resolve("log/kimserver.log"));
+        return dist.log();
+    }
+
+    private void awaitCommand(String cmd) throws Exception {
+        dist.awaitCommand(cmd);
+    }
+
+    private long pid() throws IOException {
+        return dist.pid();
     }
 
     @Test
@@ -129,9 +91,8 @@ public class DistributionIT {
         assertEquals(unknown.output(), 1, unknown.exitCode());
 
         // A live edit of the log level is applied and logged in the original's line layout.
-        Path config = home.resolve("etc/kimserver.json");
-        String pid = Files.readString(home.resolve("data/kimserver.pid")).trim();
-        Files.writeString(config, Files.readString(config).replace("\"log_level\": \"info\"", "\"log_level\": \"debug\""));
+        long pid = pid();
+        dist.editConfig(json -> json.replace("\"log_level\": \"info\"", "\"log_level\": \"debug\""));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!log().contains("[DBUG][M0][" + pid + "]") && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -181,8 +142,9 @@ public class DistributionIT {
 
     @Test
     public void withoutTheNativeLibraryTheGateRunsOnNio() throws Exception {
-        Result start = exec(home, List.of(home.resolve("bin/kimserver").toString(), "start"),
-                "KIM_JAVA_OPTS", "-Dio.netty.transport.noNative=true");
+        ProcessBuilder withoutNative = dist.processBuilder(List.of(home.resolve("bin/kimserver").toString(), "start"));
+        withoutNative.environment().put("KIM_JAVA_OPTS", "-Dio.netty.transport.noNative=true");
+        Result start = dist.run(withoutNative);
         assertEquals(start.output(), 0, start.exitCode());
         awaitCommand("1001");
         Result stats = kimserver("console", "kim:stats");
@@ -260,7 +222,7 @@ public class DistributionIT {
      */
     @Test
     public void aLowOpenFileLimitIsReportedAndConnectionsBeyondItAreRefused() throws Exception {
-        Result start = exec(home,
+        Result start = dist.run(
                 List.of("bash", "-c", "ulimit -Sn 300 && ulimit -Hn 512 && exec bin/kimserver start"));
         assertEquals(start.output(), 0, start.exitCode());
         awaitCommand("1001");
@@ -293,18 +255,9 @@ public class DistributionIT {
         assertFalse(log(), log().contains("Too many open files"));
     }
 
-    private void awaitCommand(String cmd) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!kimserver("console", "kim:cmds").output().contains("\n" + cmd + " ")
-                && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-    }
-
     @Test
     public void aBrokenConfigStopsStartUpNamingTheKey() throws Exception {
-        Path config = home.resolve("etc/kimserver.json");
-        Files.writeString(config, Files.readString(config).replace("\"max_clients\": 20000", "\"max_clients\": \"lots\""));
+        dist.editConfig(json -> json.replace("\"max_clients\": 20000", "\"max_clients\": \"lots\""));
 
         Result start = kimserver("start");
         assertEquals(start.output(), 2, start.exitCode());
@@ -326,10 +279,10 @@ public class DistributionIT {
     // --- start, stop and status never lie (issue 8) ---
 
     private void editConfig(String from, String to) throws IOException {
-        Path config = home.resolve("etc/kimserver.json");
-        String text = Files.readString(config);
-        assertTrue("the shipped config holds " + from, text.contains(from));
-        Files.writeString(config, text.replace(from, to));
+        dist.editConfig(text -> {
+            assertTrue("the shipped config holds " + from, text.contains(from));
+            return text.replace(from, to);
+        });
     }
 
     /** A short stop_timeout_ms, so that a stuck stop is given up on soon. */
@@ -350,24 +303,6 @@ public class DistributionIT {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().arguments().map(a -> List.of(a).contains(homeOption)).orElse(false))
                 .toList();
-    }
-
-    private long pid() throws IOException {
-        return Long.parseLong(Files.readString(home.resolve("data/kimserver.pid")).trim());
-    }
-
-    private static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.ok()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": not within " + seconds + " s");
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    interface Check {
-        boolean ok() throws Exception;
     }
 
     private static long secondsSince(long nanos) {
@@ -415,11 +350,11 @@ public class DistributionIT {
     @Test
     public void twoStartsInQuickSuccessionRunOneServer() throws Exception {
         List<String> start = List.of(home.resolve("bin/kimserver").toString(), "start");
-        Process first = launch(home, start);
+        Process first = dist.processBuilder(start).start();
         first.getOutputStream().close();
         Thread.sleep(1000);
         Result second = kimserver("start");
-        Result firstResult = finish(first, start);
+        Result firstResult = UnzippedDistribution.finish(first, start);
 
         List<Result> results = List.of(firstResult, second);
         assertEquals(results.toString(), 1, results.stream().filter(r -> r.exitCode() == 0).count());
@@ -526,15 +461,13 @@ public class DistributionIT {
         Path out = home.resolve("run.out");
         // env restores SIGINT's default action: a test run in the background (mvn ... &) has it ignored, and a JVM
         // started so keeps it ignored, as a background job should.
-        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=INT", home.resolve("bin/kimserver").toString(),
-                "run")
-                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process run = pb.start(); // its standard input stays an open pipe, as a terminal would
+        Process run = dist.processBuilder(List.of("env", "--default-signal=INT",
+                home.resolve("bin/kimserver").toString(), "run")).redirectOutput(out.toFile())
+                .start(); // its standard input stays an open pipe, as a terminal would
         try {
             await("up", 60, () -> Files.exists(home.resolve("data/kimserver.pid")) && pid() == run.pid()
                     && Files.readString(out).contains(" up in "));
-            Result interrupt = exec(home, List.of("kill", "-INT", Long.toString(run.pid())));
+            Result interrupt = dist.run(List.of("kill", "-INT", Long.toString(run.pid())));
             assertEquals(interrupt.output(), 0, interrupt.exitCode());
             assertTrue(Files.readString(out), run.waitFor(30, TimeUnit.SECONDS));
             assertEquals(Files.readString(out), 0, run.exitValue());

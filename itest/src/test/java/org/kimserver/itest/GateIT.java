@@ -7,8 +7,6 @@ import static org.kimserver.itest.WireClient.concat;
 import static org.kimserver.itest.WireClient.hex;
 import static org.kimserver.itest.WireClient.request;
 import static org.kimserver.itest.WireClient.utf8;
-import static org.ops4j.pax.exam.CoreOptions.composite;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +29,6 @@ import org.kimserver.api.Reply;
 import org.kimserver.api.diag.GateDiagnostics;
 import org.kimserver.api.diag.GateStatistics;
 import org.kimserver.api.diag.Problem;
-import org.kimserver.api.diag.ProblemReporter;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -40,7 +37,6 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 
 /**
@@ -75,27 +71,23 @@ public class GateIT {
     @Configuration
     public Option[] config() throws IOException {
         int port = KimContainer.freePort();
-        Path dist = KimContainer.dist();
         Path home = KimContainer.home("kimserver-gate-itest", port, json -> json
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": " + MAX_CLIENTS + ", \"max_frame_size\": "
                         + MAX_FRAME_SIZE + ", \"handler_grace_ms\": " + HANDLER_GRACE_MS + ","));
-        try (Stream<Path> shipped = Files.list(dist.resolve("deploy"))) {
+        try (Stream<Path> shipped = Files.list(KimContainer.dist().resolve("deploy"))) {
             for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
                 Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
             }
         }
-        return new Option[] {
-            composite(KimContainer.options(dist, home)),
-            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
-        };
+        return KimContainer.configuration(home, port);
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
     private WireClient connect() throws Exception {
         KimContainer.await("module-test's hello handler", () -> shellQuietly("kim:cmds").contains("\n1001 "));
-        return new WireClient(Integer.getInteger(KimContainer.GATE_PORT_PROPERTY));
+        return new WireClient(KimContainer.gatePort());
     }
 
     private String shellQuietly(String command) {
@@ -106,17 +98,8 @@ public class GateIT {
         return diagnostics.statistics();
     }
 
-    /** Every problem of every reporter, as kim:info lists them. */
-    private List<Problem> problems() throws Exception {
-        List<Problem> all = new ArrayList<>();
-        for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
-            ProblemReporter reporter = context.getService(ref);
-            if (reporter != null) {
-                all.addAll(reporter.problems());
-                context.ungetService(ref);
-            }
-        }
-        return all;
+    private List<Problem> problems() {
+        return KimContainer.problems(context);
     }
 
     private ServiceRegistration<CommandHandler> register(CommandHandler handler, Object cmd, Object... more) {
@@ -153,7 +136,7 @@ public class GateIT {
 
     @Test
     public void closeOnUnknownCmdFalseKeepsTheConnectionOpen() throws Exception {
-        Path config = Path.of(context.getProperty("kimserver.home"), "etc/kimserver.json");
+        Path config = KimContainer.home(context).resolve("etc/kimserver.json");
         String original = Files.readString(config);
         Files.writeString(config, original.replace("\"max_frame_size\":",
                 "\"close_on_unknown_cmd\": false, \"max_frame_size\":"));

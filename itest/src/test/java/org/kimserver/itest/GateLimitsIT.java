@@ -5,8 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.kimserver.itest.WireClient.concat;
 import static org.kimserver.itest.WireClient.request;
-import static org.ops4j.pax.exam.CoreOptions.composite;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -83,16 +81,11 @@ public class GateLimitsIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        int port = KimContainer.freePort();
-        Path home = KimContainer.home("kimserver-limits-itest", port, json -> json
+        return KimContainer.configuration("kimserver-limits-itest", json -> json
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": 200, \"frame_timeout_ms\": " + FRAME_TIMEOUT_MS
                         + ", \"min_body_rate\": 100000, \"max_buffered_mb\": " + MAX_BUFFERED_MB
                         + ", \"max_clients_per_ip\": " + MAX_CLIENTS_PER_IP + ","));
-        return new Option[] {
-            composite(KimContainer.options(KimContainer.dist(), home)),
-            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
-        };
     }
 
     @Before
@@ -126,7 +119,7 @@ public class GateLimitsIT {
     }
 
     private static int port() {
-        return Integer.getInteger(KimContainer.GATE_PORT_PROPERTY);
+        return KimContainer.gatePort();
     }
 
     private String shell(String command) {
@@ -423,8 +416,8 @@ public class GateLimitsIT {
 
     @Test
     public void aConfigurationChangeKeepsTheOpenConnectionsAndTheirCallsInProgress() throws Exception {
-        Path config = Path.of(context.getProperty("kimserver.home"), "etc/kimserver.json");
-        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        Path config = KimContainer.home(context).resolve("etc/kimserver.json");
+        Path log = KimContainer.home(context).resolve("log/kimserver.log");
         String original = Files.readString(config);
         long listenersBefore = linesWith(log, "GateServer - gate listening on");
         long changesBefore = linesWith(log, "gate configuration changed in place");
@@ -495,7 +488,7 @@ public class GateLimitsIT {
             }
         }
         assertEquals(before + 50, stats().malformedFrames());
-        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        Path log = KimContainer.home(context).resolve("log/kimserver.log");
         long logged = Files.readAllLines(log).stream().filter(l -> l.contains("malformed frame head 0d7a7a7a7a"))
                 .count();
         assertTrue("at most 5 lines a kind per 10 s, not one per bad client: " + logged, logged <= 5);
@@ -508,7 +501,7 @@ public class GateLimitsIT {
         LoggerFactory.getLogger("org.kimserver.itest").warn("client said: {}",
                 "hi\r\n" + forged + " \u001b[31mred\u0000 \u2028next",
                 new IllegalStateException("bad request\n" + forged + " in an exception"));
-        Path log = Path.of(context.getProperty("kimserver.home"), "log/kimserver.log");
+        Path log = KimContainer.home(context).resolve("log/kimserver.log");
         KimContainer.await("the message in the log", () -> {
             try {
                 return Files.readString(log).contains(marker + " in an exception");

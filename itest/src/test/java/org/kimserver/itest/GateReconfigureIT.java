@@ -4,8 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.kimserver.itest.WireClient.request;
-import static org.ops4j.pax.exam.CoreOptions.composite;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -15,7 +13,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.HashMap;
@@ -31,7 +28,6 @@ import org.junit.runner.RunWith;
 import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.api.diag.Problem;
-import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.itest.failinghandler.FailingHandler;
 import org.kimserver.itest.versioned.VersionedHandler;
 import org.ops4j.pax.exam.Configuration;
@@ -77,12 +73,7 @@ public class GateReconfigureIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        int port = KimContainer.freePort();
-        Path home = KimContainer.home("kimserver-reconfigure-itest", port, json -> json);
-        return new Option[] {
-            composite(KimContainer.options(KimContainer.dist(), home)),
-            systemProperty(KimContainer.GATE_PORT_PROPERTY).value(Integer.toString(port)),
-        };
+        return KimContainer.configuration("kimserver-reconfigure-itest", json -> json);
     }
 
     @Before
@@ -107,7 +98,7 @@ public class GateReconfigureIT {
     }
 
     private static int port() {
-        return Integer.getInteger(KimContainer.GATE_PORT_PROPERTY);
+        return KimContainer.gatePort();
     }
 
     /** Changes keys of the gate's configuration through ConfigurationAdmin, remembering the first values. */
@@ -160,19 +151,7 @@ public class GateReconfigureIT {
     }
 
     private List<Problem> problems() {
-        List<Problem> all = new ArrayList<>();
-        try {
-            for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
-                ProblemReporter reporter = context.getService(ref);
-                if (reporter != null) {
-                    all.addAll(reporter.problems());
-                    context.ungetService(ref);
-                }
-            }
-        } catch (InvalidSyntaxException e) {
-            throw new AssertionError(e);
-        }
-        return all;
+        return KimContainer.problems(context);
     }
 
     private boolean aProblemSays(String text) {
@@ -275,7 +254,7 @@ public class GateReconfigureIT {
 
     @Test
     public void theNewestVersionOfAModuleServesItsCommandsAndTheOlderIsSuperseded() throws Exception {
-        Path deploy = Path.of(context.getProperty("kimserver.home"), "deploy");
+        Path deploy = KimContainer.home(context).resolve("deploy");
         Path older = deploy.resolve("versioned-1.0.1.jar");
         Path newer = deploy.resolve("versioned-1.0.2.jar");
         try {
@@ -299,7 +278,7 @@ public class GateReconfigureIT {
 
     @Test
     public void aHandlerWhoseComponentFailsToActivateIsNamedInTheGatesWarning() throws Exception {
-        Path home = Path.of(context.getProperty("kimserver.home"));
+        Path home = KimContainer.home(context);
         Path jar = home.resolve("deploy/failinghandler.jar");
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\""

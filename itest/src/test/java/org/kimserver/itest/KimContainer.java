@@ -3,6 +3,7 @@ package org.kimserver.itest;
 import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
@@ -28,9 +29,14 @@ import java.util.stream.Stream;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Converter;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.launcher.Container;
 import org.ops4j.pax.exam.Option;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 
 /** The distribution's system bundles in Pax Exam's native container, set up as the launcher sets them up. */
 final class KimContainer {
@@ -56,6 +62,50 @@ final class KimContainer {
                 .replace("\"gate_port\": 3355", "\"gate_port\": " + gatePort);
         Files.writeString(home.resolve("etc/kimserver.json"), edit.apply(json));
         return home;
+    }
+
+    /**
+     * A test class's configuration: a new home (see {@link #home(String, int, UnaryOperator)}) with its gate on a
+     * free port, which its test methods read with {@link #gatePort()}.
+     */
+    static Option[] configuration(String prefix, UnaryOperator<String> edit) throws IOException {
+        int gatePort = freePort();
+        return configuration(home(prefix, gatePort, edit), gatePort);
+    }
+
+    /** A test class's configuration: the distribution on {@code home}, whose gate is on {@code gatePort}. */
+    static Option[] configuration(Path home, int gatePort) throws IOException {
+        return new Option[] {
+            composite(options(dist(), home)),
+            systemProperty(GATE_PORT_PROPERTY).value(Integer.toString(gatePort)),
+        };
+    }
+
+    /** In a test method: the gate port its class's {@link #configuration} chose. */
+    static int gatePort() {
+        return Integer.getInteger(GATE_PORT_PROPERTY);
+    }
+
+    /** In a test method: the server home the framework runs on. */
+    static Path home(BundleContext context) {
+        return Path.of(context.getProperty("kimserver.home"));
+    }
+
+    /** Every problem of every ProblemReporter service now, as kim:info lists them. */
+    static List<Problem> problems(BundleContext context) {
+        List<Problem> all = new ArrayList<>();
+        try {
+            for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class, null)) {
+                ProblemReporter reporter = context.getService(ref);
+                if (reporter != null) {
+                    all.addAll(reporter.problems());
+                    context.ungetService(ref);
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+        return all;
     }
 
     /** Every system/&lt;N&gt; jar of the distribution at start level N, with the launcher's framework properties. */
