@@ -159,7 +159,10 @@ public class ConsoleIT {
         unzip();
         start();
         // "kim:inf" and a tab: the only command it can be is kim:info. Ctrl-D (\u0004) at the prompt leaves.
-        List<String> command = List.of("script", "-qfec", home.resolve("bin/kimserver") + " console", "/dev/null");
+        // env restores SIGINT's default action: a test run in the background (mvn ... &) has it ignored, and the
+        // console's JVM would keep it ignored, so Ctrl-C on its terminal would do nothing.
+        List<String> command = List.of("env", "--default-signal=INT", "script", "-qfec",
+                home.resolve("bin/kimserver") + " console", "/dev/null");
         ProcessBuilder pb = dist.processBuilder(command);
         pb.environment().put("TERM", "xterm");
         Process p = pb.start();
