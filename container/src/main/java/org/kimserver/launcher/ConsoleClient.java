@@ -31,11 +31,15 @@ import org.jline.terminal.TerminalBuilder;
  * (data/run/console.sock, readable by the owning user only).
  *
  * <ul>
- * <li>With a command: runs it and exits 0 if it succeeded, 1 if not.</li>
+ * <li>With a command: runs it and exits 0 if it succeeded, 1 if not. Several words are several arguments, each
+ * quoted for gogo as needed, as the user's shell split them; one word is a whole command line.</li>
  * <li>On a terminal: a line editor (JLine) with history in data/console.history and completion of command
  * names, which it asks the server for. Ctrl-C interrupts the command that runs; {@code exit} and Ctrl-D leave.</li>
  * <li>Otherwise (input from a pipe or a file): runs each line in turn; exits 1 if any failed.</li>
  * </ul>
+ *
+ * <p>{@code bin/kimserver run} attaches the same console to its own terminal ({@link #attach}), where Ctrl-C at
+ * the prompt stops the server.
  *
  * <p>The server side and the protocol are ConsoleSocketServer and ConsoleSession in the kimserver-shell bundle.
  */
@@ -43,6 +47,8 @@ public final class ConsoleClient {
     /** Linux's sun_path holds 108 bytes, the terminating NUL included. */
     private static final int MAX_SOCKET_PATH = 107;
     private static final String PROMPT = "kim> ";
+    /** Characters that make gogo split, quote, substitute or group a word. */
+    private static final String GOGO_SPECIAL = "\"'\\;|&$(){}[]<>#=";
 
     private ConsoleClient() {
     }
@@ -53,18 +59,64 @@ public final class ConsoleClient {
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
+        if (args.length > 1) {
+            System.exit(session(home, connection -> batch(connection, commandLine(
+                    Arrays.copyOfRange(args, 1, args.length)))));
+        }
+        System.exit(attach(home, null));
+    }
+
+    /**
+     * An interactive console on this process's terminal, or the lines of its standard input when that is not a
+     * terminal; returns when the user leaves it or the server closes it: 0, or 1 if something failed.
+     *
+     * @param interruptAtPrompt what Ctrl-C at the prompt does; null: it drops the line being typed
+     */
+    static int attach(Path home, Runnable interruptAtPrompt) {
+        return session(home, connection -> interactive(connection, home, interruptAtPrompt));
+    }
+
+    private interface Session {
+        int run(Connection connection) throws IOException;
+    }
+
+    private static int session(Path home, Session session) {
         Path socket = home.resolve("data/run/console.sock");
         if (!Files.exists(socket)) {
-            System.exit(noConsole(home, "there is no console socket at " + socket));
+            return noConsole(home, "there is no console socket at " + socket);
         }
         try (Connection connection = Connection.open(socket)) {
-            if (args.length > 1) {
-                System.exit(batch(connection, String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
-            }
-            System.exit(interactive(connection, home));
+            return session.run(connection);
         } catch (IOException e) {
-            System.exit(noConsole(home, "cannot connect to " + socket + ": " + e.getMessage()));
+            return noConsole(home, "cannot connect to " + socket + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The command line for the words given: one word is a whole command line ({@code console 'lb | grep x'});
+     * several are one argument each, as the user's shell split them, with a backslash before each character gogo
+     * would split at or read.
+     */
+    private static String commandLine(String... words) {
+        if (words.length == 1) {
+            return words[0];
+        }
+        StringBuilder line = new StringBuilder();
+        for (String word : words) {
+            if (!line.isEmpty()) {
+                line.append(' ');
+            }
+            if (word.isEmpty()) {
+                line.append("\"\"");
+            }
+            for (char c : word.toCharArray()) {
+                if (c <= ' ' || GOGO_SPECIAL.indexOf(c) >= 0) {
+                    line.append('\\'); // gogo takes the next character as it is
+                }
+                line.append(c);
+            }
+        }
+        return line.toString();
     }
 
     /** Says why there is no console and where to look: the server runs (the script checked) but has none. */
@@ -96,7 +148,8 @@ public final class ConsoleClient {
         return status;
     }
 
-    private static int interactive(Connection connection, Path home) throws IOException {
+    private static int interactive(Connection connection, Path home, Runnable interruptAtPrompt)
+            throws IOException {
         Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build();
         if (terminal.getType().startsWith(Terminal.TYPE_DUMB)) {
             terminal.close();
@@ -125,7 +178,11 @@ public final class ConsoleClient {
                 try {
                     line = reader.readLine(PROMPT);
                 } catch (UserInterruptException e) {
-                    continue; // Ctrl-C at the prompt drops the line
+                    if (interruptAtPrompt == null) {
+                        continue; // Ctrl-C at the prompt drops the line
+                    }
+                    interruptAtPrompt.run();
+                    return 0;
                 } catch (EndOfFileException e) {
                     return 0;
                 }

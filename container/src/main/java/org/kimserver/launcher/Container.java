@@ -33,26 +33,18 @@ import org.osgi.framework.wiring.BundleWiring;
  * One Felix framework with the bundles of the distribution's {@code system/} folder. Each numbered sub-folder is a
  * start level, so the order in which things start is visible on disk: logging first, then Config Admin, SCR and
  * the configuration, libraries, the kimserver bundles, and fileinstall (which deploys {@code deploy/}) last.
- * {@code system/console} holds the interactive shell, installed only for a foreground run.
  */
 public final class Container {
-    static final String CONSOLE_FOLDER = "console";
-
     private final Path home;
     private final String processTag;
-    private final boolean interactive;
     private final List<Bundle> systemBundles = new ArrayList<>();
     private volatile Framework framework;
     private int deployLevel;
 
-    /**
-     * @param processTag M0 for the manager, W&lt;n&gt; for worker n: shown in every log line
-     * @param interactive whether to install the gogo console on this process's terminal
-     */
-    Container(Path home, String processTag, boolean interactive) {
+    /** @param processTag M0 for the manager, W&lt;n&gt; for worker n: shown in every log line */
+    Container(Path home, String processTag) {
         this.home = home;
         this.processTag = processTag;
-        this.interactive = interactive;
     }
 
     /** The kimserver version, from the launcher jar's manifest. */
@@ -104,10 +96,6 @@ public final class Container {
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         framework = factory.newFramework(frameworkProperties(home, processTag, systemLevel));
-        // Bundles started from this thread (and the framework's threads made from it) must not see the launcher's
-        // class loader as their context class loader: JLine, the console of `run`, looks its terminal providers up
-        // there, finds none and falls back to a dumb terminal. Without one it uses its own bundle's loader.
-        Thread.currentThread().setContextClassLoader(null);
         framework.init();
 
         for (var level : levels.entrySet()) {
@@ -157,11 +145,18 @@ public final class Container {
         Thread.ofPlatform().name("kimserver-deploy-watch").daemon().start(() -> {
             try {
                 if (!reached.await(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+                    // A bundle whose activator is slow is STARTING; one whose component is slow is ACTIVE already,
+                    // and only fileinstall, which starts them one after another, is still starting.
+                    List<String> starting = new ArrayList<>();
                     for (Bundle b : framework.getBundleContext().getBundles()) {
                         if (b.getState() == Bundle.STARTING && !fromSystemFolder(b)) {
-                            trouble.accept(describe(b) + " is still starting after " + patience.toSeconds() + " s");
+                            starting.add(describe(b));
                         }
                     }
+                    trouble.accept("the modules of deploy/ are still starting after " + patience.toSeconds() + " s"
+                            + (starting.isEmpty() ? "" : ": " + String.join(", ", starting) + " is STARTING")
+                            + "; until they are, those after it are not served (bin/kimserver console kim:info says"
+                            + " what runs)");
                     reached.await();
                 }
                 for (Bundle b : framework.getBundleContext().getBundles()) {
@@ -227,10 +222,7 @@ public final class Container {
         return names;
     }
 
-    /**
-     * system/N/*.jar by start level N. When interactive, system/console goes into the last level before
-     * fileinstall's, so that the console is there as soon as the server is up.
-     */
+    /** system/N/*.jar by start level N. */
     private TreeMap<Integer, List<Path>> bundleJarsByLevel() throws IOException {
         TreeMap<Integer, List<Path>> levels = new TreeMap<>();
         Path system = home.resolve("system");
@@ -242,15 +234,9 @@ public final class Container {
             String name = folder.getFileName().toString();
             if (name.matches("\\d+")) {
                 levels.put(Integer.parseInt(name), jars(folder));
-            } else if (!name.equals(CONSOLE_FOLDER)) {
-                throw new IllegalStateException(folder + ": system/ holds only start-level folders and console/");
+            } else {
+                throw new IllegalStateException(folder + ": system/ holds only start-level folders");
             }
-        }
-        Integer consoleLevel = levels.size() < 2 ? null : levels.lowerKey(levels.lastKey());
-        if (interactive && consoleLevel != null && Files.isDirectory(system.resolve(CONSOLE_FOLDER))) {
-            List<Path> withConsole = new ArrayList<>(levels.get(consoleLevel));
-            withConsole.addAll(jars(system.resolve(CONSOLE_FOLDER)));
-            levels.put(consoleLevel, withConsole);
         }
         return levels;
     }

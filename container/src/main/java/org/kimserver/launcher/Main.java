@@ -89,10 +89,12 @@ public final class Main {
 
         Path configFile = home.resolve("etc").resolve("kimserver.json");
         Map<String, Object> gate;
+        Path logFile;
         try {
             KimConfig config = KimConfig.load(configFile);
             config.warnings().forEach(w -> System.err.println("kimserver: warning: " + configFile + ": " + w));
             gate = config.configurations().get(ConfigSchema.GATE_PID);
+            logFile = home.resolve("log").resolve(config.log().path());
         } catch (ConfigException e) {
             System.err.println("kimserver: configuration error: " + e.getMessage());
             System.err.println("kimserver: not started");
@@ -106,27 +108,22 @@ public final class Main {
                     + home + "; not started");
             return EXIT_ALREADY_RUNNING;
         }
-        Container container = new Container(home, "M0", !daemon);
+        Container container = new Container(home, "M0");
         Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"));
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopAsTheJvmExits, "kimserver-shutdown"));
 
         Framework framework = container.bootSystem();
         if (!daemon) {
-            // Ctrl-C is a normal way to stop a foreground server: stop it here, and exit 0 rather than 130. Set
-            // once the system bundles have started: the console's terminal (JLine) takes SIGINT over as its bundle
-            // starts. A JVM that inherited SIGINT ignored (a background job) keeps it ignored.
-            Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
+            stopOnCtrlC(stopper);
         }
         List<String> problems = container.systemBundleProblems();
         if (!problems.isEmpty()) {
-            System.err.println("kimserver: these system bundles did not start:");
-            problems.forEach(p -> System.err.println("  " + p));
-            return notStarted(stopper, EXIT_NOT_STARTED);
+            return notStarted(stopper, logFile, EXIT_NOT_STARTED, "these system bundles did not start:\n  "
+                    + String.join("\n  ", problems));
         }
         String gateProblem = gateProblem(framework.getBundleContext(), gate, stopper);
         if (gateProblem != null) {
-            System.err.println("kimserver: " + gateProblem);
-            return notStarted(stopper, EXIT_GATE_FAILED);
+            return notStarted(stopper, logFile, EXIT_GATE_FAILED, gateProblem);
         }
 
         if (!stopper.stopRequested()) { // else a signal came while it started: the stop is under way
@@ -135,6 +132,9 @@ public final class Main {
                     Container.version(), ManagementFactory.getRuntimeMXBean().getUptime(),
                     framework.getBundleContext().getBundles().length, home, home.resolve("log"));
             container.deployModules(MODULE_PATIENCE, trouble -> System.err.println("kimserver: warning: " + trouble));
+            if (!daemon) {
+                attachConsole(home, framework, stopper);
+            }
         }
 
         framework.waitForStop(0);
@@ -145,9 +145,37 @@ public final class Main {
         return 0;
     }
 
-    private static int notStarted(Stopper stopper, int code) {
+    /**
+     * The console on this terminal, beside the main thread, which waits for the framework: Ctrl-C at its prompt
+     * stops the server. It ends with the server, or when its user leaves it (Ctrl-D, exit, the end of a piped
+     * input), and then the server keeps running. A daemon thread, so that it never holds up the JVM's exit (it may be
+     * blocked reading a pipe).
+     */
+    private static void attachConsole(Path home, Framework framework, Stopper stopper) {
+        Thread.ofPlatform().name("kimserver-console").daemon().start(() -> {
+            ConsoleClient.attach(home, () -> stopper.stop("Ctrl-C"));
+            stopOnCtrlC(stopper); // the console's terminal had SIGINT while it was attached
+            if (!stopper.stopRequested() && framework.getState() == Framework.ACTIVE) {
+                System.err.println("kimserver: the console is closed; the server keeps running (Ctrl-C or"
+                        + " bin/kimserver stop stops it)");
+            }
+        });
+    }
+
+    /**
+     * Ctrl-C is a normal way to stop a foreground server: stop it here, and exit 0 rather than 130. A JVM that
+     * inherited SIGINT ignored (a background job) keeps it ignored.
+     */
+    private static void stopOnCtrlC(Stopper stopper) {
+        Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
+    }
+
+    /** Says why on the terminal and, once the framework (and with it the log's writer) has stopped, in the log. */
+    private static int notStarted(Stopper stopper, Path logFile, int code, String why) {
+        System.err.println("kimserver: " + why);
         System.err.println("kimserver: not started");
         stopper.stop(null);
+        LauncherLog.error(logFile, "not started (exit code " + code + "): " + why);
         return code;
     }
 

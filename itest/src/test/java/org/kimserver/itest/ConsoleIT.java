@@ -128,18 +128,31 @@ public class ConsoleIT {
 
         Result noSuchBundle = kimserver("console", "headers 999");
         assertEquals(noSuchBundle.output(), 1, noSuchBundle.exitCode());
+
+        // Several words are several arguments, as the user's shell split them: a space or a quote inside one stays.
+        Result spaced = kimserver("console", "lb", "kimserver shell");
+        assertEquals(spaced.output(), 0, spaced.exitCode());
+        assertTrue(spaced.output(), spaced.output().contains("|kimserver shell"));
+        assertFalse(spaced.output(), spaced.output().contains("kimserver gate"));
+        Result quote = kimserver("console", "lb", "it's");
+        assertEquals(quote.output(), 0, quote.exitCode());
+        assertTrue(quote.output(), quote.output().contains("No matching bundles found"));
     }
 
     @Test
     public void linesFromAPipeRunInTurnUntilExit() throws Exception {
         unzip();
         start();
-        Result all = dist.kimserverWithInput("kim:info\nheaders 0\n\nkim:nonsense\nlb\n", "console");
+        // A line no one types (a wrong file piped in) is dropped as it comes, and costs the server no memory.
+        String huge = "x".repeat(8 << 20);
+        Result all = dist.kimserverWithInput("kim:info\nheaders 0\n" + huge + "\n\nkim:nonsense\nlb\n",
+                "console");
         assertEquals("one command failed", 1, all.exitCode());
         String out = all.output();
         assertTrue(out, out.contains("kim-gate (node type gate, 1 worker)"));
         assertTrue(out, out.contains("Bundle-Name = System Bundle"));
         assertTrue(out, out.contains("Command not found: kim:nonsense"));
+        assertTrue(out, out.contains("error: a line longer than 65536 bytes was dropped"));
         assertTrue(out, out.indexOf("kim:nonsense") < out.indexOf("|kimserver shell"));
         assertFalse("no prompts in a pipe", out.contains("kim>"));
 

@@ -316,7 +316,13 @@ public class DistributionIT {
         assertTrue(none.output(), none.output().contains("usage: bin/kimserver"));
         Result wrong = kimserver("strat");
         assertEquals(wrong.output(), 2, wrong.exitCode());
+        assertTrue(wrong.output(), wrong.output().contains("unknown command 'strat'"));
         assertTrue(wrong.output(), wrong.output().contains("usage: bin/kimserver"));
+        Result badTimeout = dist.run(List.of("env", "KIM_START_TIMEOUT=abc", home.resolve("bin/kimserver").toString(),
+                "start"));
+        assertEquals(badTimeout.output(), 2, badTimeout.exitCode());
+        assertTrue(badTimeout.output(), badTimeout.output().contains("KIM_START_TIMEOUT must be a whole number"));
+        assertEquals("nothing was started", List.of(), servers());
     }
 
     @Test
@@ -329,6 +335,8 @@ public class DistributionIT {
             assertTrue(start.output(), start.output().contains("Address already in use"));
             assertEquals(3, kimserver("status").exitCode());
             assertEquals(List.of(), servers());
+            assertTrue(log(), log().contains("not started (exit code 5): the gate cannot listen on 127.0.0.1:"
+                    + gatePort));
 
             Result run = kimserver("run");
             assertEquals(run.output(), 5, run.exitCode());
@@ -469,6 +477,59 @@ public class DistributionIT {
                     && Files.readString(out).contains(" up in "));
             Result interrupt = dist.run(List.of("kill", "-INT", Long.toString(run.pid())));
             assertEquals(interrupt.output(), 0, interrupt.exitCode());
+            assertTrue(Files.readString(out), run.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(Files.readString(out), 0, run.exitValue());
+            assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));
+        } finally {
+            run.destroyForcibly();
+        }
+    }
+
+    /** {@code run} on a terminal (a pseudo-terminal from script(1)); its output goes to {@code out}. */
+    private Process runOnATerminal(Path out) throws IOException {
+        // env restores SIGINT's default action, which a test run in the background has ignored (see above). The
+        // terminal gets a size: one of 0 columns has no room for the prompt.
+        ProcessBuilder pb = dist.processBuilder(List.of("env", "--default-signal=INT", "script", "-qfec",
+                "stty cols 120 rows 40; " + home.resolve("bin/kimserver") + " run", "/dev/null"))
+                .redirectOutput(out.toFile());
+        pb.environment().put("TERM", "xterm");
+        return pb.start();
+    }
+
+    private static void type(Process terminal, int key) throws IOException {
+        terminal.getOutputStream().write(key);
+        terminal.getOutputStream().flush();
+    }
+
+    @Test
+    public void ctrlCAtTheConsolePromptOfRunStopsTheServerWithExitCode0() throws Exception {
+        Path out = home.resolve("run.out");
+        Process run = runOnATerminal(out);
+        try {
+            await("the console's prompt", 60, () -> Files.readString(out).contains("kim> "));
+            type(run, 3); // Ctrl-C
+            assertTrue(Files.readString(out), run.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(Files.readString(out), 0, run.exitValue());
+            assertTrue(Files.readString(out), Files.readString(out).contains("Ctrl-C: stopping"));
+            assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));
+        } finally {
+            run.destroyForcibly();
+        }
+    }
+
+    @Test
+    public void ctrlDLeavesTheConsoleOfRunAndCtrlCThenStopsTheServer() throws Exception {
+        Path out = home.resolve("run.out");
+        Process run = runOnATerminal(out);
+        try {
+            await("the console's prompt", 60, () -> Files.readString(out).contains("kim> "));
+            type(run, 4); // Ctrl-D
+            await("the console closed", 20, () -> Files.readString(out).contains(
+                    "the console is closed; the server keeps running (Ctrl-C or bin/kimserver stop stops it)"));
+            Result status = kimserver("status");
+            assertEquals(status.output(), 0, status.exitCode());
+            assertTrue(run.isAlive());
+            type(run, 3); // Ctrl-C, now a signal from the terminal
             assertTrue(Files.readString(out), run.waitFor(30, TimeUnit.SECONDS));
             assertEquals(Files.readString(out), 0, run.exitValue());
             assertTrue(Files.notExists(home.resolve("data/kimserver.pid")));

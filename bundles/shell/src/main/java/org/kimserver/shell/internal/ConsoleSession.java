@@ -1,10 +1,10 @@
 package org.kimserver.shell.internal;
 
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -39,6 +39,9 @@ final class ConsoleSession {
     static final String INTERRUPT_REQUEST = "interrupt";
     static final String COMMANDS_REQUEST = "commands";
     static final String STATUS = "status ";
+    /** Longer lines are no command anyone types: dropped as they come, so a wrong file piped in costs no memory. */
+    static final int MAX_LINE_BYTES = 64 * 1024;
+    private static final String TOO_LONG = CONTROL + "too long";
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleSession.class);
     /** Queued when the client's input ends; compared by identity. */
     private static final String END = new String("end of input");
@@ -76,6 +79,9 @@ final class ConsoleSession {
             boolean succeeded = true;
             if (line.equals(CONTROL + COMMANDS_REQUEST)) {
                 commandNames(gogo).forEach(out::println);
+            } else if (line.equals(TOO_LONG)) {
+                out.println("error: a line longer than " + MAX_LINE_BYTES + " bytes was dropped");
+                succeeded = false;
             } else if (!line.isBlank()) {
                 succeeded = execute(gogo, line, out);
             }
@@ -108,9 +114,8 @@ final class ConsoleSession {
 
     private void readLines() {
         try {
-            BufferedReader in = new BufferedReader(new InputStreamReader(new SocketInput(client),
-                    StandardCharsets.UTF_8));
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
+            InputStream in = new BufferedInputStream(new SocketInput(client));
+            for (String line = readLine(in); line != null; line = readLine(in)) {
                 if (line.equals(CONTROL + INTERRUPT_REQUEST)) {
                     interruptCommand();
                 } else {
@@ -124,6 +129,31 @@ final class ConsoleSession {
             lines.add(END);
             interruptCommand();
         }
+    }
+
+    /** The next line without its end (LF or CRLF), {@link #TOO_LONG} for one too long, null at the end. */
+    static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        boolean tooLong = false;
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                return line.size() == 0 && !tooLong ? null : finish(line, tooLong);
+            }
+            if (line.size() < MAX_LINE_BYTES) {
+                line.write(b);
+            } else {
+                tooLong = true;
+            }
+        }
+        return finish(line, tooLong);
+    }
+
+    private static String finish(ByteArrayOutputStream line, boolean tooLong) {
+        if (tooLong) {
+            return TOO_LONG;
+        }
+        String text = line.toString(StandardCharsets.UTF_8);
+        return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
     }
 
     private void interruptCommand() {
