@@ -126,7 +126,11 @@ final class CallConnection implements Closeable {
             }
             return new CallReply(replyCmd, replySeq, body.code(), body.msg(), body.data(), elapsed);
         } catch (IOException e) {
-            throw new CallFailure(CallFailure.NO_REPLY, "no reply from " + address + ": " + e.getMessage());
+            // A server that closes a connection with a request still unread in it makes the kernel reset it.
+            String hint = String.valueOf(e.getMessage()).contains("reset") ? " (the server closed the connection"
+                    + " before reading the whole request: a kimserver gate does so after a frame above its"
+                    + " max_frame_size or a malformed one; its kim:stats counts them)" : "";
+            throw new CallFailure(CallFailure.NO_REPLY, "no reply from " + address + ": " + e.getMessage() + hint);
         }
     }
 

@@ -28,9 +28,11 @@ public final class KimCall {
         try {
             options = CallOptions.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
-                err.println("kim-call: " + e.getMessage());
+            if (e.getMessage().isEmpty()) { // --help: asked for, so not an error
+                out.println(CallOptions.USAGE);
+                return 0;
             }
+            err.println("kim-call: " + e.getMessage());
             err.println(CallOptions.USAGE);
             return CallFailure.BAD_ARGUMENTS;
         }

@@ -183,6 +183,14 @@ public class KimCallTest {
     }
 
     @Test
+    public void helpPrintsTheUsageAndExitsZero() {
+        Outcome o = call("--help");
+        assertEquals(0, o.status());
+        assertTrue(o.out(), o.out().startsWith("usage: kim-call "));
+        assertEquals("", o.err());
+    }
+
+    @Test
     public void anErrorCodeIsPrintedAndExitsOne() throws Exception {
         int port = serve(echo(4));
         Outcome o = call("127.0.0.1", Integer.toString(port), "1999");
