@@ -13,12 +13,15 @@ import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
@@ -52,10 +55,18 @@ final class KimContainer {
 
     /**
      * A new server home with the distribution's etc/kimserver.json, its gate on {@code gatePort}, changed further
-     * by {@code edit}, and an empty deploy/.
+     * by {@code edit}, and an empty deploy/. It is deleted as the test JVM exits, after Pax Exam has stopped the
+     * framework that ran on it.
      */
     static Path home(String prefix, int gatePort, UnaryOperator<String> edit) throws IOException {
         Path home = Files.createTempDirectory(prefix);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            try {
+                deleteTree(home);
+            } catch (IOException e) {
+                System.err.println("could not delete the test server home " + home + ": " + e);
+            }
+        }));
         Files.createDirectories(home.resolve("etc"));
         Files.createDirectories(home.resolve("deploy"));
         String json = Files.readString(dist().resolve("etc/kimserver.json"))
@@ -140,6 +151,20 @@ final class KimContainer {
         options.add(cleanCaches());
         options.add(systemTimeout(60000));
         return options.toArray(new Option[0]);
+    }
+
+    /** Deletes {@code folder} with everything in it; symbolic links are deleted, not followed. */
+    static void deleteTree(Path folder) throws IOException {
+        if (!Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (UncheckedIOException e) {
+            throw new IOException("could not delete " + folder, e.getCause());
+        }
     }
 
     /** A port nothing listens on now, for a gate under test. */

@@ -15,7 +15,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The distribution zip as a user gets it, unzipped into a folder of its own with its gate and node on free ports,
- * and its bin/ scripts run there with this JVM as JAVA_HOME, each bounded in time. Closing it stops its server.
+ * and its bin/ scripts run there with this JVM as JAVA_HOME, each bounded in time. Closing it stops its server and
+ * deletes its temporary folder.
  */
 final class UnzippedDistribution implements AutoCloseable {
     /** How long one script may run before the test fails. */
@@ -35,10 +36,13 @@ final class UnzippedDistribution implements AutoCloseable {
 
     private final Path home;
     private final int gatePort;
+    /** The folder deleted on close: the one holding the home, or its test's folder of its own in java.io.tmpdir. */
+    private final Path folder;
 
-    private UnzippedDistribution(Path home, int gatePort) {
+    private UnzippedDistribution(Path home, int gatePort, Path folder) {
         this.home = home;
         this.gatePort = gatePort;
+        this.folder = folder;
     }
 
     /** Unzips the distribution into a new temporary folder named from {@code prefix}. */
@@ -46,7 +50,10 @@ final class UnzippedDistribution implements AutoCloseable {
         return unzipInto(Files.createTempDirectory(prefix));
     }
 
-    /** Unzips the distribution into {@code parent} (made if missing, else empty) and gives it free ports. */
+    /**
+     * Unzips the distribution into {@code parent} (made if missing, else empty) and gives it free ports. Closing it
+     * deletes {@code parent}, or, if {@code parent} is deeper in java.io.tmpdir, the folder there that holds it.
+     */
     static UnzippedDistribution unzipInto(Path parent) throws Exception {
         Files.createDirectories(parent);
         Result unzip = run(processBuilder(parent, List.of("unzip", "-q", System.getProperty("kimserver.zip"))), null);
@@ -55,7 +62,7 @@ final class UnzippedDistribution implements AutoCloseable {
         try (var entries = Files.list(parent)) {
             home = entries.findFirst().orElseThrow();
         }
-        UnzippedDistribution dist = new UnzippedDistribution(home, KimContainer.freePort());
+        UnzippedDistribution dist = new UnzippedDistribution(home, KimContainer.freePort(), temporaryFolder(parent));
         int nodePort = KimContainer.freePort();
         dist.editConfig(json -> json.replace("\"gate_port\": 3355", "\"gate_port\": " + dist.gatePort)
                 .replace("\"node_port\": 3344", "\"node_port\": " + nodePort));
@@ -160,10 +167,23 @@ final class UnzippedDistribution implements AutoCloseable {
         }
     }
 
-    /** Stops the server if one runs. */
+    /** Stops the server if one runs, and deletes the distribution's folder. */
     @Override
     public void close() throws Exception {
-        kimserver("stop");
+        try {
+            kimserver("stop");
+        } finally {
+            KimContainer.deleteTree(folder);
+        }
+    }
+
+    /** {@code parent}'s folder directly in java.io.tmpdir if it is deeper in there, else {@code parent}. */
+    private static Path temporaryFolder(Path parent) {
+        Path temp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        Path folder = parent.toAbsolutePath().normalize();
+        return folder.startsWith(temp) && folder.getNameCount() > temp.getNameCount() + 1
+                ? temp.resolve(folder.getName(temp.getNameCount()))
+                : folder;
     }
 
     private List<String> script(String name, String... args) {

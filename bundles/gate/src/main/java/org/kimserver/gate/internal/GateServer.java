@@ -108,6 +108,8 @@ public final class GateServer implements ProblemReporter {
     private volatile Status status = Status.NONE;
     /** Set when the gate starts stopping: a connection accepted after that is drained at once. */
     private volatile boolean stopping;
+    /** The configuration applied last, to say what a change changed. */
+    private volatile GateConfig config;
     private volatile int maxClients;
     /** The {@code max_clients} the open-file limit was last found too low for, so that it is said once. */
     private int maxClientsWarned;
@@ -116,6 +118,7 @@ public final class GateServer implements ProblemReporter {
     @Activate
     void activate(GateConfig config, BundleContext context) {
         bundleContext = context;
+        this.config = config;
         transport = Transport.best();
         if (!transport.name().equals("epoll")) {
             LOG.warn("native epoll is not available ({}); the gate uses NIO", Transport.epollUnavailableReason());
@@ -162,10 +165,11 @@ public final class GateServer implements ProblemReporter {
                 }
             }
         }
-        LOG.info("gate configuration changed in place: keep_alive {} ms, max_clients {}, max_clients_per_ip {},"
-                + " max_frame_size {} (new connections), frame_timeout_ms {}, max_buffered_mb {}", config.keep_alive(),
-                maxClients, config.max_clients_per_ip(), config.max_frame_size(), config.frame_timeout_ms(),
-                config.max_buffered_mb());
+        List<String> changes = changedInPlace(this.config, config, maxClients);
+        this.config = config;
+        if (!changes.isEmpty()) {
+            LOG.info("gate configuration changed in place: {}", String.join(", ", changes));
+        }
         Target target = target(config);
         onControl(() -> {
             wanted = target;
@@ -283,13 +287,14 @@ public final class GateServer implements ProblemReporter {
             }
             current = next;
             publish(new Status(GateStatistics.LISTENING, next.addressText(), want.address(), null, null));
-            LOG.info("gate listening on {}{} ({}, {} I/O threads, keep_alive {} ms, max_clients {}, max_frame_size {},"
-                    + " frame_timeout_ms {}, max_buffered_mb {})", next.addressText(), previous == null ? ""
-                    : " (moved from " + previous.addressText() + ", where the " + previous.clients().size()
-                            + " connections open are served until they close)",
-                    transportName(), want.threads(), TimeUnit.NANOSECONDS.toMillis(gate.settings().keepAliveNanos()),
-                    maxClients, gate.settings().maxFrameSize(),
-                    TimeUnit.NANOSECONDS.toMillis(gate.settings().frameTimeoutNanos()), budget.limit() >> 20);
+            LOG.info("gate listening on {} ({}, {}, keep_alive {} ms, max_clients {}, max_frame_size {},"
+                    + " frame_timeout_ms {}, max_buffered_mb {}){}", next.addressText(), transportName(),
+                    count(want.threads(), "I/O thread"),
+                    TimeUnit.NANOSECONDS.toMillis(gate.settings().keepAliveNanos()),
+                    maxClientsText(config.max_clients(), maxClients), gate.settings().maxFrameSize(),
+                    TimeUnit.NANOSECONDS.toMillis(gate.settings().frameTimeoutNanos()), budget.limit() >> 20,
+                    previous == null ? "" : replaced(previous.addressText(), previous.target.threads(),
+                            next.addressText(), want.threads(), previous.clients().size()));
         } catch (Exception e) {
             String reason = reason(e);
             Status before = status;
@@ -535,6 +540,74 @@ public final class GateServer implements ProblemReporter {
                 + " LimitNOFILE= in a systemd unit) or lower max_clients", configured, OpenFiles.max(),
                 OpenFiles.open(), OpenFiles.RESERVE, room, room);
         return room;
+    }
+
+    /**
+     * The keys applied in place whose value {@code after} changed from {@code before}, each with its new value;
+     * {@code allowedClients} is the connection limit in force.
+     */
+    static List<String> changedInPlace(GateConfig before, GateConfig after, int allowedClients) {
+        List<String> changes = new ArrayList<>();
+        if (before.keep_alive() != after.keep_alive()) {
+            changes.add("keep_alive " + after.keep_alive() + " ms");
+        }
+        if (before.max_clients() != after.max_clients()) {
+            changes.add("max_clients " + maxClientsText(after.max_clients(), allowedClients));
+        }
+        if (before.max_clients_per_ip() != after.max_clients_per_ip()) {
+            changes.add("max_clients_per_ip " + after.max_clients_per_ip());
+        }
+        if (before.max_frame_size() != after.max_frame_size()) {
+            changes.add("max_frame_size " + after.max_frame_size() + " (new connections)");
+        }
+        if (before.frame_timeout_ms() != after.frame_timeout_ms()) {
+            changes.add("frame_timeout_ms " + after.frame_timeout_ms());
+        }
+        if (before.min_body_rate() != after.min_body_rate()) {
+            changes.add("min_body_rate " + after.min_body_rate());
+        }
+        if (before.max_buffered_mb() != after.max_buffered_mb()) {
+            changes.add("max_buffered_mb " + after.max_buffered_mb());
+        }
+        if (before.close_on_unknown_cmd() != after.close_on_unknown_cmd()) {
+            changes.add("close_on_unknown_cmd " + after.close_on_unknown_cmd());
+        }
+        if (before.handler_grace_ms() != after.handler_grace_ms()) {
+            changes.add("handler_grace_ms " + after.handler_grace_ms());
+        }
+        if (before.stop_timeout_ms() != after.stop_timeout_ms()) {
+            changes.add("stop_timeout_ms " + after.stop_timeout_ms());
+        }
+        return changes;
+    }
+
+    /** {@code max_clients} as configured, and the limit in force if the open-file limit makes it lower. */
+    static String maxClientsText(int configured, int allowed) {
+        return allowed < configured ? configured + " (" + allowed + " allowed by the open-file limit)"
+                : Integer.toString(configured);
+    }
+
+    /**
+     * What a new listener replaced, for its log line: the address it moved from and the thread count it changed,
+     * and the previous listener's connections, which are served until they close.
+     */
+    static String replaced(String previousAddress, int previousThreads, String address, int threads, int open) {
+        List<String> changes = new ArrayList<>();
+        if (!previousAddress.equals(address)) {
+            changes.add("moved from " + previousAddress);
+        }
+        if (previousThreads != threads) {
+            changes.add("I/O threads changed from " + previousThreads + " to " + threads);
+        }
+        String served = open == 0 ? "the previous listener had no open connections"
+                : "the previous listener's " + count(open, "open connection")
+                        + (open == 1 ? " is served until it closes" : " are served until they close");
+        return "; " + (changes.isEmpty() ? "" : String.join(" and ", changes) + ": ") + served;
+    }
+
+    /** {@code n} and the noun, plural unless {@code n} is 1: "1 I/O thread", "2 I/O threads". */
+    static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     /** Where the gate stands: listening, failed, or not configured to listen. */
