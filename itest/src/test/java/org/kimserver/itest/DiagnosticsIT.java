@@ -190,7 +190,8 @@ public class DiagnosticsIT {
     }
 
     @Test
-    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsAProblemSayingWhatHappened() throws Exception {
+    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsRefusedAndLeavesThatBundleAlone()
+            throws Exception {
         Path elsewhere = Files.createTempFile("twin", ".jar");
         TestBundles.write(elsewhere, Map.of("Bundle-SymbolicName", "kim.itest.twin", "Bundle-Version", "1.0.0"),
                 Map.of());
@@ -198,21 +199,23 @@ public class DiagnosticsIT {
         try (var in = Files.newInputStream(elsewhere)) {
             installed = context.installBundle("itest:twin", in);
         }
+        long modified = installed.getLastModified();
         Path twin = home().resolve("deploy/twin.jar");
         Files.move(elsewhere, twin);
         try {
-            Problem problem = await("the twin reported", () -> problem("deploy/twin.jar",
-                    r -> r.startsWith("not installed: bundle " + installed.getBundleId() + " kim.itest.twin 1.0.0"
-                            + " (from itest:twin) has the same symbolic name and version")));
-            assertTrue(problem.reason(), problem.reason().endsWith("fileinstall updated that bundle with this jar"
-                    + " instead"));
-        } finally {
+            await("the twin reported", () -> problem("deploy/twin.jar", r -> r.equals("not installed: it is bundle "
+                    + installed.getBundleId() + " kim.itest.twin 1.0.0 of the system (from itest:twin); remove it")));
+            assertEquals("the bundle was updated from the twin", modified, installed.getLastModified());
             Files.delete(twin);
+            awaitGone("deploy/twin.jar");
+            Thread.sleep(1000);
+            assertEquals("the bundle after the twin went", Bundle.INSTALLED, installed.getState());
+        } finally {
+            Files.deleteIfExists(twin);
             if (installed.getState() != Bundle.UNINSTALLED) {
                 installed.uninstall();
             }
         }
-        awaitGone("deploy/twin.jar");
     }
 
     @Test
