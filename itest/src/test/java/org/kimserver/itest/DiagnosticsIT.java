@@ -19,6 +19,7 @@ import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.itest.failing.SpinningComponent;
+import org.kimserver.itest.failing.ThrowingActivator;
 import org.kimserver.api.diag.ServerInfo;
 import org.kimserver.api.diag.ServerInfoService;
 import org.ops4j.pax.exam.Configuration;
@@ -93,6 +94,15 @@ public class DiagnosticsIT {
         try (var lines = Files.lines(home().resolve("log/kimserver.log"))) {
             return lines.filter(l -> l.contains(text)).count();
         }
+    }
+
+    private Bundle bundleNamed(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
     }
 
     private String info() {
@@ -220,7 +230,22 @@ public class DiagnosticsIT {
 
     @Test
     public void anActivationThatDoesNotEndIsAProblemNamingItsComponentAndThread() throws Exception {
+        // A module copied from another keeps its component class: the same class name in two bundles.
+        Path calm = home().resolve("deploy/calm.jar");
+        TestBundles.write(calm, Map.of("Bundle-SymbolicName", "kim.itest.calm", "Bundle-Version", "1.0.0",
+                "Service-Component", "OSGI-INF/calm.xml"),
+                Map.of("OSGI-INF/calm.xml", TestBundles.utf8("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.calm\""
+                        + " immediate=\"false\">\n"
+                        + "  <implementation class=\"" + SpinningComponent.class.getName() + "\"/>\n"
+                        + "  <service><provide interface=\"java.lang.Runnable\"/></service>\n"
+                        + "</scr:component>\n"),
+                        SpinningComponent.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(SpinningComponent.class)));
+        await("the calm bundle active", () -> Optional.ofNullable(bundleNamed("kim.itest.calm"))
+                .filter(b -> b.getState() == Bundle.ACTIVE));
         Path jar = home().resolve("deploy/spinning.jar");
+        Path waiting = home().resolve("deploy/waiting.jar");
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.spinning\""
                 + " immediate=\"true\" activate=\"activate\">\n"
@@ -234,7 +259,8 @@ public class DiagnosticsIT {
                         TestBundles.classBytes(SpinningComponent.class)));
         try {
             Problem spinning = await("the spinning activation reported", () -> problems().stream()
-                    .filter(p -> p.subject().startsWith("component kim.itest.spinning")).findFirst());
+                    .filter(p -> p.subject().startsWith("component") && p.subject().contains("kim.itest.spinning"))
+                    .findFirst());
             assertEquals("component kim.itest.spinning (bundle kim.itest.spinning)", spinning.subject());
             assertTrue(spinning.reason(), spinning.reason().contains(SpinningComponent.class.getName() + ".activate"));
             assertTrue(spinning.reason(), spinning.reason().contains("on thread \""));
@@ -242,11 +268,50 @@ public class DiagnosticsIT {
                     !spinning.since().isBefore(written.minusSeconds(1)));
             String info = info();
             assertTrue(info, info.contains("component kim.itest.spinning (bundle kim.itest.spinning): component method"));
+
+            // Another jar dropped meanwhile waits for fileinstall, which the spinning activation holds up.
+            TestBundles.write(waiting, Map.of("Bundle-SymbolicName", "kim.itest.waiting", "Bundle-Version", "1.0.0"),
+                    Map.of());
+            long spinner = bundleNamed("kim.itest.spinning").getBundleId();
+            Problem held = await("the waiting jar reported", () -> problem("deploy/waiting.jar", r -> true));
+            assertTrue(held.reason(), held.reason().startsWith("not installed yet: fileinstall is blocked, starting"
+                    + " bundle " + spinner + " kim.itest.spinning 1.0.0 (deploy/spinning.jar) since "));
+            assertTrue(held.reason(), held.reason().endsWith(", which has not returned"));
         } finally {
             Files.delete(jar);
+            Files.deleteIfExists(waiting);
+            Files.delete(calm);
         }
         await("the spinning bundle gone", () -> problems().stream().anyMatch(p -> p.subject().contains(
                 "kim.itest.spinning")) ? Optional.empty() : Optional.of(true));
+    }
+
+    @Test
+    public void anActivatorThatThrowsIsAProblemWithItsReasonAndKeepsItsTime() throws Exception {
+        Path jar = home().resolve("deploy/throwing.jar");
+        Path other = home().resolve("deploy/other.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.throwing", "Bundle-Version", "1.0.0",
+                "Bundle-Activator", ThrowingActivator.class.getName(), "Import-Package", "org.osgi.framework"),
+                Map.of(ThrowingActivator.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(ThrowingActivator.class)));
+        try {
+            Problem thrown = await("the activator's failure reported", () -> problems().stream()
+                    .filter(p -> p.subject().contains("kim.itest.throwing")).findFirst());
+            assertTrue(thrown.reason(), thrown.reason().startsWith("RESOLVED: not started: "));
+            assertTrue(thrown.reason(), thrown.reason().contains("itest activator refuses to start"));
+            TestBundles.write(other, Map.of("Bundle-SymbolicName", "kim.itest.other", "Bundle-Version", "1.0.0"),
+                    Map.of());
+            await("the other bundle active", () -> Optional.ofNullable(bundleNamed("kim.itest.other"))
+                    .filter(b -> b.getState() == Bundle.ACTIVE));
+            Thread.sleep(1000);
+            Problem later = problem(thrown.subject(), r -> true).orElseThrow();
+            assertEquals("the problem's time after another deploy", thrown.since(), later.since());
+        } finally {
+            Files.delete(jar);
+            Files.deleteIfExists(other);
+        }
+        await("the throwing bundle gone", () -> bundleNamed("kim.itest.throwing") == null ? Optional.of(true)
+                : Optional.empty());
     }
 
     @Test

@@ -169,6 +169,10 @@ public final class DeployFolderProblems implements ProblemReporter {
     }
 
     private String notInstalledReason(DeployJar jar) {
+        DeployInstaller.Operation blocking = installer.blocking();
+        if (blocking != null) {
+            return "not installed yet: fileinstall is blocked, " + blocking.describe();
+        }
         return "not installed by fileinstall (" + jar.symbolicName() + " " + jar.version()
                 + "); the reason is in log/kimserver.log";
     }

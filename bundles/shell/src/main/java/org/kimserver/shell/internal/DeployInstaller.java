@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,27 @@ public final class DeployInstaller implements ArtifactInstaller {
     private Path deploy;
     /** The jars refused because they are a bundle of the system, by file name: the reason. */
     private final Map<String, String> refusals = new ConcurrentHashMap<>();
+    /** Why the last start of each bundle (by id) failed; gone once it starts or is uninstalled. */
+    private final Map<Long, String> startFailures = new ConcurrentHashMap<>();
+    /** What this installer is doing to a bundle now, on fileinstall's thread; null between changes. */
+    private volatile Operation running;
+
+    /**
+     * A change of a bundle in progress: while it runs, fileinstall handles nothing else in deploy/.
+     *
+     * @param what   "starting", "updating" or "refreshing"
+     * @param file   the jar in deploy/ it is for
+     * @param bundle the bundle
+     * @param thread fileinstall's thread, which runs it
+     * @param since  when it began
+     */
+    record Operation(String what, String file, Bundle bundle, Thread thread, Instant since) {
+        /** "starting bundle 41 atk.spin 1.0.0 (deploy/spin.jar) since ..., which has not returned". */
+        String describe() {
+            return what + " " + Diagnostics.subject(bundle) + " (deploy/" + file + ") since " + since
+                    + ", which has not returned";
+        }
+    }
 
     @Activate
     void activate(BundleContext context) {
@@ -82,12 +105,33 @@ public final class DeployInstaller implements ArtifactInstaller {
         try {
             LOG.info("deploy/{} removed: uninstalling {}", name, Diagnostics.subject(bundle));
             bundle.uninstall();
+            startFailures.remove(bundle.getBundleId());
             forgetDigest(bundle);
-            refresh(bundle);
+            refresh(bundle, name);
         } catch (BundleException | IllegalStateException e) {
             LOG.warn("deploy/{} removed: cannot uninstall {}: {}", name, Diagnostics.subject(bundle), e.getMessage());
         }
         startWaitingBundles();
+    }
+
+    /** The change in progress, or null. */
+    Operation running() {
+        return running;
+    }
+
+    /**
+     * What holds fileinstall up: a change that has run for more than {@link ActivationWatch#LONG} (an activation
+     * that does not return), or null.
+     */
+    Operation blocking() {
+        Operation op = running;
+        return op == null || Duration.between(op.since(), Instant.now()).compareTo(ActivationWatch.LONG) < 0 ? null
+                : op;
+    }
+
+    /** Why the last start of the bundle from deploy/ failed, or null. */
+    String startFailure(Bundle bundle) {
+        return startFailures.get(bundle.getBundleId());
     }
 
     /**
@@ -130,12 +174,15 @@ public final class DeployInstaller implements ArtifactInstaller {
                 start(installed, name);
             } else if (!digest.equals(rememberedDigest(current))) {
                 String before = Diagnostics.subject(current);
+                running = new Operation("updating", name, current, Thread.currentThread(), Instant.now());
                 try (InputStream in = Files.newInputStream(artifact.toPath())) {
                     current.update(in);
+                } finally {
+                    running = null;
                 }
                 rememberDigest(current, digest);
                 LOG.info("deploy/{}: updated {} to version {}", name, before, current.getVersion());
-                refresh(current);
+                refresh(current, name);
                 start(current, name);
             }
         } catch (BundleException | IOException | IllegalStateException e) {
@@ -155,7 +202,14 @@ public final class DeployInstaller implements ArtifactInstaller {
         return null;
     }
 
-    private boolean fromDeploy(Bundle bundle) {
+    /** The file name of the jar a bundle from deploy/ was installed from. */
+    private static String fileName(Bundle bundle) {
+        String location = bundle.getLocation();
+        return location.substring(location.lastIndexOf('/') + 1);
+    }
+
+    /** Whether the bundle was installed from a jar in deploy/ (by this installer, or by fileinstall before). */
+    boolean fromDeploy(Bundle bundle) {
         String location = bundle.getLocation();
         if (!location.startsWith("file:")) {
             return false;
@@ -197,11 +251,26 @@ public final class DeployInstaller implements ArtifactInstaller {
         if (Diagnostics.isFragment(bundle) || bundle.getState() == Bundle.ACTIVE) {
             return;
         }
+        String failure = tryStart(bundle, fileName);
+        if (failure != null) {
+            LOG.warn("deploy/{}: {} is installed but not started: {}", fileName, Diagnostics.subject(bundle),
+                    failure);
+        }
+    }
+
+    /** Starts the bundle, remembering why it failed; that reason, or null when it started. */
+    private String tryStart(Bundle bundle, String fileName) {
+        running = new Operation("starting", fileName, bundle, Thread.currentThread(), Instant.now());
         try {
             bundle.start(Bundle.START_ACTIVATION_POLICY);
+            startFailures.remove(bundle.getBundleId());
+            return null;
         } catch (BundleException | IllegalStateException e) {
-            LOG.warn("deploy/{}: {} is installed but not started: {}", fileName, Diagnostics.subject(bundle),
-                    e.getMessage());
+            String reason = e.getCause() == null ? e.getMessage() : e.getMessage() + ": " + e.getCause();
+            startFailures.put(bundle.getBundleId(), reason);
+            return reason;
+        } finally {
+            running = null;
         }
     }
 
@@ -213,18 +282,18 @@ public final class DeployInstaller implements ArtifactInstaller {
         for (Bundle b : context.getBundles()) {
             if (fromDeploy(b) && (b.getState() == Bundle.INSTALLED || b.getState() == Bundle.RESOLVED)
                     && !Diagnostics.isFragment(b) && b.adapt(BundleStartLevel.class).isPersistentlyStarted()) {
-                try {
-                    b.start(Bundle.START_ACTIVATION_POLICY);
-                } catch (BundleException | IllegalStateException e) {
-                    LOG.debug("{} still does not start: {}", Diagnostics.subject(b), e.getMessage());
+                String failure = tryStart(b, fileName(b));
+                if (failure != null) {
+                    LOG.debug("{} still does not start: {}", Diagnostics.subject(b), failure);
                 }
             }
         }
     }
 
     /** Refreshes the bundle and those wired to it, and waits (bounded) until that is done. */
-    private void refresh(Bundle bundle) {
+    private void refresh(Bundle bundle, String fileName) {
         CountDownLatch done = new CountDownLatch(1);
+        running = new Operation("refreshing", fileName, bundle, Thread.currentThread(), Instant.now());
         context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(bundle), e -> done.countDown());
         try {
             if (!done.await(REFRESH_SECONDS, TimeUnit.SECONDS)) {
@@ -233,6 +302,8 @@ public final class DeployInstaller implements ArtifactInstaller {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            running = null;
         }
     }
 
