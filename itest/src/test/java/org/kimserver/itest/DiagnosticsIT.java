@@ -318,6 +318,9 @@ public class DiagnosticsIT {
     public void helpDescribesTheKimCommands() throws Exception {
         String info = KimContainer.shellOrFail(commands, "help kim:info");
         assertTrue(info, info.contains("everything that is wrong"));
+        assertTrue(info, info.contains("(usage: kim:info)"));
+        String log = KimContainer.shellOrFail(commands, "help kim:log");
+        assertTrue(log, log.contains("notice") && log.contains("emerg"));
         String loglevel = KimContainer.shellOrFail(commands, "help kim:loglevel");
         assertTrue(loglevel, loglevel.contains("sets the log level of one logger"));
         assertTrue(loglevel, loglevel.contains("a class or package name"));
