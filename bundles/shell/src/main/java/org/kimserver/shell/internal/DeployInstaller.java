@@ -176,6 +176,10 @@ public final class DeployInstaller implements ArtifactInstaller {
                 String before = Diagnostics.subject(current);
                 running = new Operation("updating", name, current, Thread.currentThread(), Instant.now());
                 try (InputStream in = Files.newInputStream(artifact.toPath())) {
+                    // Stopped transiently first, so that it starts once, after the refresh, not also in between.
+                    if (!Diagnostics.isFragment(current)) {
+                        current.stop(Bundle.STOP_TRANSIENT);
+                    }
                     current.update(in);
                 } finally {
                     running = null;
