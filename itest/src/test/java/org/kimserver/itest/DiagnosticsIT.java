@@ -30,6 +30,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 
 /**
  * What an operator finds wrong, as the ProblemReporter services report it (records, asserted on their values)
@@ -312,6 +314,34 @@ public class DiagnosticsIT {
         }
         await("the throwing bundle gone", () -> bundleNamed("kim.itest.throwing") == null ? Optional.of(true)
                 : Optional.empty());
+    }
+
+    @Test
+    public void anActivatorThatThrowsWhenTheFrameworkStartsItIsAProblemWithItsReason() throws Exception {
+        Path jar = Files.createTempFile("throwing", ".jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.throwing.level", "Bundle-Version", "1.0.0",
+                "Bundle-Activator", ThrowingActivator.class.getName(), "Import-Package", "org.osgi.framework"),
+                Map.of(ThrowingActivator.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(ThrowingActivator.class)));
+        Bundle bundle;
+        try (var in = Files.newInputStream(jar)) {
+            bundle = context.installBundle("itest:throwing-level", in);
+        }
+        FrameworkStartLevel levels = context.getBundle(0).adapt(FrameworkStartLevel.class);
+        int level = levels.getStartLevel();
+        try {
+            bundle.adapt(BundleStartLevel.class).setStartLevel(level + 1);
+            bundle.start(); // marked to start; the framework starts it when it reaches its level
+            levels.setStartLevel(level + 1);
+            String subject = "bundle " + bundle.getBundleId() + " kim.itest.throwing.level 1.0.0";
+            Problem thrown = await("the activator's failure reported", () -> problem(subject,
+                    r -> r.contains("itest activator refuses to start")));
+            assertTrue(thrown.reason(), thrown.reason().startsWith("RESOLVED: not started: "));
+        } finally {
+            levels.setStartLevel(level);
+            bundle.uninstall();
+            Files.delete(jar);
+        }
     }
 
     @Test
