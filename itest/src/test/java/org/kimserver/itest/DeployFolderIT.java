@@ -167,4 +167,29 @@ public class DeployFolderIT {
                 .filter(p -> p.subject().contains("phoenix")).toList();
         assertTrue(left.toString(), left.isEmpty());
     }
+
+    @Test
+    public void aJarTheFrameworkRefusesAsAnUpdateLeavesTheBundleRunning() throws Exception {
+        Path jar = deploy().resolve("stubborn.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.stubborn", "Bundle-Version", "1.0.0"),
+                Map.of());
+        try {
+            KimContainer.await("stubborn 1.0.0 active", () -> bundleNamed("kim.itest.stubborn") != null
+                    && bundleNamed("kim.itest.stubborn").getState() == Bundle.ACTIVE);
+            Bundle stubborn = bundleNamed("kim.itest.stubborn");
+            // A zip with a manifest that names the bundle, but one the framework cannot read.
+            TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.stubborn", "Bundle-Version", "1.0.1",
+                    "Import-Package", "kim.itest.a;version=\"[1,\""), Map.of());
+            Thread.sleep(2000); // ten polls of deploy/
+            assertEquals(Bundle.ACTIVE, stubborn.getState());
+            assertEquals("1.0.0", stubborn.getVersion().toString());
+            String log = Files.readString(KimContainer.home(context).resolve("log/kimserver.log"));
+            assertTrue(log, log.contains("deploy/stubborn.jar: not updated: "));
+            assertTrue(log, log.contains("; bundle " + stubborn.getBundleId() + " kim.itest.stubborn 1.0.0 keeps"
+                    + " running the version installed before"));
+        } finally {
+            Files.delete(jar);
+        }
+        KimContainer.await("stubborn uninstalled", () -> bundleNamed("kim.itest.stubborn") == null);
+    }
 }

@@ -3,6 +3,7 @@ package org.kimserver.shell.internal;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -190,7 +191,14 @@ public final class DeployInstaller implements ArtifactInstaller {
                 start(current, name);
             }
         } catch (BundleException | IOException | IllegalStateException e) {
-            LOG.warn("deploy/{}: not installed: {}", name, e.getMessage());
+            if (current == null) {
+                LOG.warn("deploy/{}: not installed: {}", name, e.getMessage());
+            } else {
+                // A failed update leaves the bundle on the revision it had: it serves on.
+                LOG.warn("deploy/{}: not updated: {}; {} keeps running the version installed before", name,
+                        e.getMessage(), Diagnostics.subject(current));
+                start(current, name);
+            }
         }
         startWaitingBundles();
     }
@@ -219,7 +227,7 @@ public final class DeployInstaller implements ArtifactInstaller {
             return false;
         }
         try {
-            return deploy.equals(Path.of(java.net.URI.create(location)).toAbsolutePath().normalize().getParent());
+            return deploy.equals(Path.of(URI.create(location)).toAbsolutePath().normalize().getParent());
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -235,7 +243,7 @@ public final class DeployInstaller implements ArtifactInstaller {
             }
             if (location.startsWith("file:")) {
                 try {
-                    if (Path.of(java.net.URI.create(location)).toAbsolutePath().normalize().equals(file)) {
+                    if (Path.of(URI.create(location)).toAbsolutePath().normalize().equals(file)) {
                         return b;
                     }
                 } catch (IllegalArgumentException e) {
