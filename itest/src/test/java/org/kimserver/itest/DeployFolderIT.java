@@ -192,4 +192,38 @@ public class DeployFolderIT {
         }
         KimContainer.await("stubborn uninstalled", () -> bundleNamed("kim.itest.stubborn") == null);
     }
+
+    @Test
+    public void aSlowCopyInPlaceIsLeftAloneUntilItIsWhole() throws Exception {
+        Path jar = deploy().resolve("slow.jar");
+        Path next = Files.createTempFile("slow", ".jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.slow", "Bundle-Version", "1.0.0"), Map.of());
+        TestBundles.write(next, Map.of("Bundle-SymbolicName", "kim.itest.slow", "Bundle-Version", "1.0.1"),
+                Map.of("kim/itest/slow/padding.txt", TestBundles.utf8("x".repeat(2000))));
+        byte[] bytes = Files.readAllBytes(next);
+        Files.delete(next);
+        try {
+            KimContainer.await("slow 1.0.0 active", () -> bundleNamed("kim.itest.slow") != null
+                    && bundleNamed("kim.itest.slow").getState() == Bundle.ACTIVE);
+            Bundle slow = bundleNamed("kim.itest.slow");
+            // As scp writes: the file truncated, then its bytes arriving over 2 s, over ten polls of deploy/.
+            try (var out = Files.newOutputStream(jar)) {
+                int chunk = bytes.length / 20 + 1;
+                int at = 0;
+                for (; at + chunk < bytes.length; at += chunk) {
+                    out.write(bytes, at, chunk);
+                    out.flush();
+                    Thread.sleep(100);
+                    assertEquals("slow's state while its jar is written", Bundle.ACTIVE, slow.getState());
+                    assertEquals("1.0.0", slow.getVersion().toString());
+                }
+                out.write(bytes, at, bytes.length - at); // the last bytes make it whole
+            }
+            KimContainer.await("slow updated to 1.0.1", () -> slow.getVersion().toString().equals("1.0.1")
+                    && slow.getState() == Bundle.ACTIVE);
+        } finally {
+            Files.delete(jar);
+        }
+        KimContainer.await("slow uninstalled", () -> bundleNamed("kim.itest.slow") == null);
+    }
 }
