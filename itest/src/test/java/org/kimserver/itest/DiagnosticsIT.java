@@ -19,6 +19,7 @@ import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.itest.failing.SpinningComponent;
+import org.kimserver.itest.failing.ThrowingActivator;
 import org.kimserver.api.diag.ServerInfo;
 import org.kimserver.api.diag.ServerInfoService;
 import org.ops4j.pax.exam.Configuration;
@@ -29,6 +30,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 
 /**
  * What an operator finds wrong, as the ProblemReporter services report it (records, asserted on their values)
@@ -93,6 +96,15 @@ public class DiagnosticsIT {
         try (var lines = Files.lines(home().resolve("log/kimserver.log"))) {
             return lines.filter(l -> l.contains(text)).count();
         }
+    }
+
+    private Bundle bundleNamed(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
     }
 
     private String info() {
@@ -190,7 +202,8 @@ public class DiagnosticsIT {
     }
 
     @Test
-    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsAProblemSayingWhatHappened() throws Exception {
+    public void aJarWithTheNameAndVersionOfABundleInstalledElsewhereIsRefusedAndLeavesThatBundleAlone()
+            throws Exception {
         Path elsewhere = Files.createTempFile("twin", ".jar");
         TestBundles.write(elsewhere, Map.of("Bundle-SymbolicName", "kim.itest.twin", "Bundle-Version", "1.0.0"),
                 Map.of());
@@ -198,26 +211,43 @@ public class DiagnosticsIT {
         try (var in = Files.newInputStream(elsewhere)) {
             installed = context.installBundle("itest:twin", in);
         }
+        long modified = installed.getLastModified();
         Path twin = home().resolve("deploy/twin.jar");
         Files.move(elsewhere, twin);
         try {
-            Problem problem = await("the twin reported", () -> problem("deploy/twin.jar",
-                    r -> r.startsWith("not installed: bundle " + installed.getBundleId() + " kim.itest.twin 1.0.0"
-                            + " (from itest:twin) has the same symbolic name and version")));
-            assertTrue(problem.reason(), problem.reason().endsWith("fileinstall updated that bundle with this jar"
-                    + " instead"));
-        } finally {
+            await("the twin reported", () -> problem("deploy/twin.jar", r -> r.equals("not installed: it is bundle "
+                    + installed.getBundleId() + " kim.itest.twin 1.0.0 of the system (from itest:twin); remove it")));
+            assertEquals("the bundle was updated from the twin", modified, installed.getLastModified());
             Files.delete(twin);
+            awaitGone("deploy/twin.jar");
+            Thread.sleep(1000);
+            assertEquals("the bundle after the twin went", Bundle.INSTALLED, installed.getState());
+        } finally {
+            Files.deleteIfExists(twin);
             if (installed.getState() != Bundle.UNINSTALLED) {
                 installed.uninstall();
             }
         }
-        awaitGone("deploy/twin.jar");
     }
 
     @Test
     public void anActivationThatDoesNotEndIsAProblemNamingItsComponentAndThread() throws Exception {
+        // A module copied from another keeps its component class: the same class name in two bundles.
+        Path calm = home().resolve("deploy/calm.jar");
+        TestBundles.write(calm, Map.of("Bundle-SymbolicName", "kim.itest.calm", "Bundle-Version", "1.0.0",
+                "Service-Component", "OSGI-INF/calm.xml"),
+                Map.of("OSGI-INF/calm.xml", TestBundles.utf8("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.calm\""
+                        + " immediate=\"false\">\n"
+                        + "  <implementation class=\"" + SpinningComponent.class.getName() + "\"/>\n"
+                        + "  <service><provide interface=\"java.lang.Runnable\"/></service>\n"
+                        + "</scr:component>\n"),
+                        SpinningComponent.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(SpinningComponent.class)));
+        await("the calm bundle active", () -> Optional.ofNullable(bundleNamed("kim.itest.calm"))
+                .filter(b -> b.getState() == Bundle.ACTIVE));
         Path jar = home().resolve("deploy/spinning.jar");
+        Path waiting = home().resolve("deploy/waiting.jar");
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.spinning\""
                 + " immediate=\"true\" activate=\"activate\">\n"
@@ -231,7 +261,8 @@ public class DiagnosticsIT {
                         TestBundles.classBytes(SpinningComponent.class)));
         try {
             Problem spinning = await("the spinning activation reported", () -> problems().stream()
-                    .filter(p -> p.subject().startsWith("component kim.itest.spinning")).findFirst());
+                    .filter(p -> p.subject().startsWith("component") && p.subject().contains("kim.itest.spinning"))
+                    .findFirst());
             assertEquals("component kim.itest.spinning (bundle kim.itest.spinning)", spinning.subject());
             assertTrue(spinning.reason(), spinning.reason().contains(SpinningComponent.class.getName() + ".activate"));
             assertTrue(spinning.reason(), spinning.reason().contains("on thread \""));
@@ -239,17 +270,87 @@ public class DiagnosticsIT {
                     !spinning.since().isBefore(written.minusSeconds(1)));
             String info = info();
             assertTrue(info, info.contains("component kim.itest.spinning (bundle kim.itest.spinning): component method"));
+
+            // Another jar dropped meanwhile waits for fileinstall, which the spinning activation holds up.
+            TestBundles.write(waiting, Map.of("Bundle-SymbolicName", "kim.itest.waiting", "Bundle-Version", "1.0.0"),
+                    Map.of());
+            long spinner = bundleNamed("kim.itest.spinning").getBundleId();
+            Problem held = await("the waiting jar reported", () -> problem("deploy/waiting.jar", r -> true));
+            assertTrue(held.reason(), held.reason().startsWith("not installed yet: fileinstall is blocked, starting"
+                    + " bundle " + spinner + " kim.itest.spinning 1.0.0 (deploy/spinning.jar) since "));
+            assertTrue(held.reason(), held.reason().endsWith(", which has not returned"));
         } finally {
             Files.delete(jar);
+            Files.deleteIfExists(waiting);
+            Files.delete(calm);
         }
         await("the spinning bundle gone", () -> problems().stream().anyMatch(p -> p.subject().contains(
                 "kim.itest.spinning")) ? Optional.empty() : Optional.of(true));
     }
 
     @Test
+    public void anActivatorThatThrowsIsAProblemWithItsReasonAndKeepsItsTime() throws Exception {
+        Path jar = home().resolve("deploy/throwing.jar");
+        Path other = home().resolve("deploy/other.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.throwing", "Bundle-Version", "1.0.0",
+                "Bundle-Activator", ThrowingActivator.class.getName(), "Import-Package", "org.osgi.framework"),
+                Map.of(ThrowingActivator.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(ThrowingActivator.class)));
+        try {
+            Problem thrown = await("the activator's failure reported", () -> problems().stream()
+                    .filter(p -> p.subject().contains("kim.itest.throwing")).findFirst());
+            assertTrue(thrown.reason(), thrown.reason().startsWith("RESOLVED: not started: "));
+            assertTrue(thrown.reason(), thrown.reason().contains("itest activator refuses to start"));
+            TestBundles.write(other, Map.of("Bundle-SymbolicName", "kim.itest.other", "Bundle-Version", "1.0.0"),
+                    Map.of());
+            await("the other bundle active", () -> Optional.ofNullable(bundleNamed("kim.itest.other"))
+                    .filter(b -> b.getState() == Bundle.ACTIVE));
+            Thread.sleep(1000);
+            Problem later = problem(thrown.subject(), r -> true).orElseThrow();
+            assertEquals("the problem's time after another deploy", thrown.since(), later.since());
+        } finally {
+            Files.delete(jar);
+            Files.deleteIfExists(other);
+        }
+        await("the throwing bundle gone", () -> bundleNamed("kim.itest.throwing") == null ? Optional.of(true)
+                : Optional.empty());
+    }
+
+    @Test
+    public void anActivatorThatThrowsWhenTheFrameworkStartsItIsAProblemWithItsReason() throws Exception {
+        Path jar = Files.createTempFile("throwing", ".jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.throwing.level", "Bundle-Version", "1.0.0",
+                "Bundle-Activator", ThrowingActivator.class.getName(), "Import-Package", "org.osgi.framework"),
+                Map.of(ThrowingActivator.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(ThrowingActivator.class)));
+        Bundle bundle;
+        try (var in = Files.newInputStream(jar)) {
+            bundle = context.installBundle("itest:throwing-level", in);
+        }
+        FrameworkStartLevel levels = context.getBundle(0).adapt(FrameworkStartLevel.class);
+        int level = levels.getStartLevel();
+        try {
+            bundle.adapt(BundleStartLevel.class).setStartLevel(level + 1);
+            bundle.start(); // marked to start; the framework starts it when it reaches its level
+            levels.setStartLevel(level + 1);
+            String subject = "bundle " + bundle.getBundleId() + " kim.itest.throwing.level 1.0.0";
+            Problem thrown = await("the activator's failure reported", () -> problem(subject,
+                    r -> r.contains("itest activator refuses to start")));
+            assertTrue(thrown.reason(), thrown.reason().startsWith("RESOLVED: not started: "));
+        } finally {
+            levels.setStartLevel(level);
+            bundle.uninstall();
+            Files.delete(jar);
+        }
+    }
+
+    @Test
     public void helpDescribesTheKimCommands() throws Exception {
         String info = KimContainer.shellOrFail(commands, "help kim:info");
         assertTrue(info, info.contains("everything that is wrong"));
+        assertTrue(info, info.contains("(usage: kim:info)"));
+        String log = KimContainer.shellOrFail(commands, "help kim:log");
+        assertTrue(log, log.contains("notice") && log.contains("emerg"));
         String loglevel = KimContainer.shellOrFail(commands, "help kim:loglevel");
         assertTrue(loglevel, loglevel.contains("sets the log level of one logger"));
         assertTrue(loglevel, loglevel.contains("a class or package name"));

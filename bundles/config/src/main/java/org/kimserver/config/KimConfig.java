@@ -6,6 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -50,19 +55,35 @@ public final class KimConfig {
 
     /** Reads and validates the file. */
     public static KimConfig load(Path file) throws ConfigException {
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file);
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": file not found");
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }
         try {
-            return parse(text);
+            return parse(bytes);
         } catch (ConfigException e) {
             throw new ConfigException(file + ": " + e.getMessage());
         }
+    }
+
+    /** Validates the bytes of the file, which must be UTF-8; see {@link #parse(String)}. */
+    public static KimConfig parse(byte[] utf8) throws ConfigException {
+        CharBuffer text = CharBuffer.allocate(utf8.length);
+        ByteBuffer in = ByteBuffer.wrap(utf8);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
+        CoderResult result = decoder.decode(in, text, true);
+        if (!result.isError()) {
+            result = decoder.flush(text);
+        }
+        if (result.isError()) {
+            throw new ConfigException("not valid UTF-8 at byte " + (in.position() + 1) + " (the file must be"
+                    + " UTF-8 text)");
+        }
+        return parse(text.flip().toString());
     }
 
     /** Validates JSON text; the messages of a {@link ConfigException} name the offending key. */

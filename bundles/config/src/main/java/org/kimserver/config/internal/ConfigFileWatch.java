@@ -1,7 +1,6 @@
 package org.kimserver.config.internal;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,7 +20,12 @@ import org.slf4j.Logger;
  * Reads {@code etc/kimserver.json} each time it is asked to, applies it when its content changed and validates,
  * and remembers what is wrong with it: missing, unreadable, broken (the next start would fail on it), or holding
  * keys nobody knows. Each of these is logged once, when it starts and when it ends, and is a {@link Problem}
- * with the time it was first seen for as long as it lasts.
+ * with the time it was first seen for as long as it lasts. While the file is missing or unreadable, that is the
+ * only problem: the warnings about its content come back with it.
+ *
+ * <p>The warnings about a content just applied are logged at the next check, not at once: the logging
+ * configuration is published with them and takes effect asynchronously, and until it does a warning would go to
+ * the console (beside the launcher's own line) instead of the log file.
  */
 final class ConfigFileWatch {
     /** How the problems name the file: relative to the server home, as an operator finds it. */
@@ -43,6 +47,8 @@ final class ConfigFileWatch {
     private Problem fileProblem;
     /** Accepted but probably a mistake (unknown keys), by reason, of the content in force. */
     private Map<String, Problem> warnings = new LinkedHashMap<>();
+    /** Warnings of the content just applied, to be logged at the next check. */
+    private List<String> unlogged = List.of();
     private volatile List<Problem> problems = List.of();
 
     ConfigFileWatch(Path file, Clock clock, Logger log, Publisher publisher) {
@@ -59,11 +65,14 @@ final class ConfigFileWatch {
 
     /** Reads the file, and applies it if it changed and validates. Called from one thread at a time. */
     synchronized void check() {
+        unlogged.forEach(w -> log.warn("{}: {}", file, w));
+        unlogged = List.of();
         byte[] text;
         try {
             text = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            fileIsWrong("file not found; the configuration in force is kept until it is back");
+            fileIsWrong("file not found; the configuration in force is kept until it is back, and a restart"
+                    + " would fail");
             return;
         } catch (IOException e) {
             fileIsWrong("cannot read it (" + e + "); the configuration in force is kept");
@@ -88,7 +97,7 @@ final class ConfigFileWatch {
     private void apply(byte[] text) {
         KimConfig config;
         try {
-            config = KimConfig.parse(new String(text, StandardCharsets.UTF_8));
+            config = KimConfig.parse(text);
         } catch (ConfigException e) {
             String reason = e.getMessage() + "; the configuration in force is kept, and a restart would fail";
             log.error("{}: {}", file, reason);
@@ -99,14 +108,18 @@ final class ConfigFileWatch {
             log.info("{} is valid again", file);
             fileProblem = null;
         }
-        config.warnings().forEach(w -> log.warn("{}: {}", file, w));
         Map<String, Problem> kept = new LinkedHashMap<>();
+        List<String> news = new ArrayList<>();
         Instant now = clock.instant();
         for (String w : config.warnings()) {
             Problem before = warnings.get(w);
             kept.put(w, before != null ? before : new Problem(SUBJECT, w, now));
+            if (before == null) {
+                news.add(w);
+            }
         }
         warnings = kept;
+        unlogged = List.copyOf(news);
         // Logged before, not after: a new logging configuration takes effect asynchronously, and events logged
         // while Pax Logging switches over can be lost.
         log.info("applying the configuration from {}", file);
@@ -132,7 +145,9 @@ final class ConfigFileWatch {
         if (fileProblem != null) {
             now.add(fileProblem);
         }
-        now.addAll(warnings.values());
+        if (lastSeen != null) {
+            now.addAll(warnings.values());
+        }
         problems = List.copyOf(now);
     }
 }

@@ -96,6 +96,7 @@ public class ConfigFileWatchTest {
         assertEquals(1, problems.size());
         assertEquals(ConfigFileWatch.SUBJECT, problems.get(0).subject());
         assertTrue(problems.get(0).reason(), problems.get(0).reason().contains("not found"));
+        assertTrue(problems.get(0).reason(), problems.get(0).reason().endsWith("a restart would fail"));
         assertEquals(deleted, problems.get(0).since());
 
         Files.writeString(file, VALID.replace("10", "11"));
@@ -148,5 +149,43 @@ public class ConfigFileWatchTest {
         Files.writeString(file, VALID.replace("}", ", \"keep_alive\": 100}"));
         checkFor(1);
         assertEquals(List.of(), watch.problems());
+    }
+
+    @Test
+    public void anUnknownKeyIsLoggedOnceAfterTheConfigurationHoldingTheLogSettingsIsPublished() throws Exception {
+        Files.writeString(file, VALID.replace("}", ", \"keep_alvie\": 100}"));
+        watch.check();
+        assertEquals(1, published.size());
+        assertTrue("logged before the logging configuration is in force: " + logged,
+                logged.stream().noneMatch(l -> l.startsWith("WARN")));
+        checkFor(5);
+        assertEquals(logged.toString(), 1, logged.stream().filter(l -> l.startsWith("WARN")
+                && l.contains("keep_alvie")).count());
+    }
+
+    @Test
+    public void aDeletedFileIsTheOnlyProblemWhileItIsGone() throws Exception {
+        Files.writeString(file, VALID.replace("}", ", \"keep_alvie\": 100}"));
+        checkFor(2);
+        assertEquals(1, watch.problems().size());
+        Files.delete(file);
+        checkFor(1);
+        assertEquals(1, watch.problems().size());
+        assertTrue(watch.problems().get(0).reason(), watch.problems().get(0).reason().startsWith("file not found"));
+        Files.writeString(file, VALID.replace("}", ", \"keep_alvie\": 100}"));
+        checkFor(1);
+        assertEquals(1, watch.problems().size());
+        assertTrue(watch.problems().get(0).reason(), watch.problems().get(0).reason().contains("keep_alvie"));
+    }
+
+    @Test
+    public void aFileThatIsNotUtf8SaysSoWithTheByte() throws Exception {
+        byte[] text = VALID.replace("gate", "g\u00e4te").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(file, text);
+        checkFor(1);
+        assertEquals(1, watch.problems().size());
+        int at = VALID.indexOf("gate") + 2;
+        assertTrue(watch.problems().get(0).reason(), watch.problems().get(0).reason().startsWith(
+                "not valid UTF-8 at byte " + at + " (the file must be UTF-8 text)"));
     }
 }

@@ -40,6 +40,9 @@ public final class ActivationWatch implements ProblemReporter {
     @Reference
     private ServiceComponentRuntime scr;
 
+    @Reference
+    private DeployInstaller installer;
+
     private BundleContext context;
     private ScheduledExecutorService sampler;
     private final Clock clock = Clock.systemUTC();
@@ -93,7 +96,7 @@ public final class ActivationWatch implements ProblemReporter {
                         since.merge(Diagnostics.subject(activatorOf), first, (a, b) -> a.isBefore(b) ? a : b);
                         return;
                     }
-                    String subject = componentSubject(call);
+                    String subject = componentSubject(call, thread);
                     reasons.put(subject, what);
                     since.put(subject, first);
                 });
@@ -141,14 +144,28 @@ public final class ActivationWatch implements ProblemReporter {
         return null;
     }
 
-    /** The components implemented by the class the call runs in, or the class when none is known. */
-    private String componentSubject(RunningCall call) {
+    /**
+     * The component implemented by the class the call runs in, or the class when none is known. Bundles may have
+     * component classes of the same name (module authors copy module-test): when the call runs on fileinstall's
+     * thread while it starts or updates a bundle, it is that bundle's component; otherwise, when the name fits
+     * several, it is "one of" them.
+     */
+    private String componentSubject(RunningCall call, Thread thread) {
+        DeployInstaller.Operation op = installer.running();
         List<String> names = new ArrayList<>();
+        List<String> ofTheBundleStarting = new ArrayList<>();
         for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
             if (call.className().equals(desc.implementationClass)) {
                 names.add(ComponentProblems.subject(desc));
+                if (op != null && op.thread() == thread && op.bundle().getBundleId() == desc.bundle.id) {
+                    ofTheBundleStarting.add(ComponentProblems.subject(desc));
+                }
             }
         }
-        return names.isEmpty() ? "class " + call.className() : String.join(", ", names);
+        if (!ofTheBundleStarting.isEmpty()) {
+            names = ofTheBundleStarting;
+        }
+        return names.isEmpty() ? "class " + call.className()
+                : names.size() == 1 ? names.get(0) : "one of " + String.join(", ", names);
     }
 }

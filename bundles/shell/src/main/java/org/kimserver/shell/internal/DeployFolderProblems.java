@@ -22,15 +22,17 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The jars in {@code deploy/} that do not become bundles: not a zip or truncated, no manifest, no
  * Bundle-SymbolicName, not installed by fileinstall, or superseded by a newer version of the same bundle beside
- * them. fileinstall logs some of these at every poll and others not at all; here each is logged once, when first
- * seen, and is a problem for as long as the jar stays. A jar written less than {@link #SETTLE} ago is left alone:
- * it may still be being copied.
+ * them, or refused by {@link DeployInstaller} (a copy of a system bundle). fileinstall logs some of these at every
+ * poll and others not at all; here each is logged once, when first seen, and is a problem for as long as the jar
+ * stays. A jar written less than {@link #SETTLE} ago is left alone: it may still be being copied. A broken jar over
+ * a deployed one says that the bundle installed from it keeps running, as {@link DeployInstaller} leaves it so.
  */
 @Component(service = ProblemReporter.class, immediate = true)
 public final class DeployFolderProblems implements ProblemReporter {
@@ -42,6 +44,9 @@ public final class DeployFolderProblems implements ProblemReporter {
     static final Duration INSTALL_WAIT = Duration.ofSeconds(10);
     private static final String FILEINSTALL = "org.apache.felix.fileinstall";
     private static final Logger LOG = LoggerFactory.getLogger(DeployFolderProblems.class);
+
+    @Reference
+    private DeployInstaller installer;
 
     private final Clock clock = Clock.systemUTC();
     private final Sightings sightings = new Sightings(clock);
@@ -79,8 +84,14 @@ public final class DeployFolderProblems implements ProblemReporter {
             Instant now = clock.instant();
             List<DeployJar> jars = new ArrayList<>();
             Map<String, Instant> written = new LinkedHashMap<>();
+            Map<String, String> refused = new LinkedHashMap<>();
             try (DirectoryStream<Path> files = Files.newDirectoryStream(deploy, "*.jar")) {
                 for (Path file : files) {
+                    String refusal = installer.refusal(file.getFileName().toString());
+                    if (refusal != null) {
+                        refused.put(file.getFileName().toString(), refusal);
+                        continue;
+                    }
                     Instant modified = Files.getLastModifiedTime(file).toInstant();
                     if (Duration.between(modified, now).compareTo(SETTLE) >= 0) {
                         jars.add(DeployJar.read(file));
@@ -91,6 +102,12 @@ public final class DeployFolderProblems implements ProblemReporter {
                 LOG.debug("cannot list {}", deploy, e);
             }
             Map<String, String> found = DeployJar.problems(jars);
+            for (DeployJar jar : jars) {
+                if (jar.defect() != null) {
+                    found.computeIfPresent(jar.fileName(), (name, defect) -> keepsRunning(jar.file(), defect));
+                }
+            }
+            found.putAll(refused);
             if (fileinstallActiveSince == null && fileinstallIsActive()) {
                 fileinstallActiveSince = now;
             }
@@ -144,13 +161,17 @@ public final class DeployFolderProblems implements ProblemReporter {
         }
     }
 
+    /** A defect of a jar a bundle was installed from, saying that the bundle keeps running what it ran. */
+    private String keepsRunning(Path jar, String defect) {
+        Bundle running = installedFrom(jar);
+        return running == null ? defect : defect + "; " + Diagnostics.subject(running) + " keeps running the"
+                + " version installed before, until a good jar replaces this one";
+    }
+
     private String notInstalledReason(DeployJar jar) {
-        for (Bundle b : context.getBundles()) {
-            if (jar.symbolicName().equals(b.getSymbolicName()) && jar.version().equals(b.getVersion())) {
-                // fileinstall does not install a second bundle of the same name and version: it updates that one.
-                return "not installed: " + Diagnostics.subject(b) + " (from " + b.getLocation() + ") has the same"
-                        + " symbolic name and version, so fileinstall updated that bundle with this jar instead";
-            }
+        DeployInstaller.Operation blocking = installer.blocking();
+        if (blocking != null) {
+            return "not installed yet: fileinstall is blocked, " + blocking.describe();
         }
         return "not installed by fileinstall (" + jar.symbolicName() + " " + jar.version()
                 + "); the reason is in log/kimserver.log";

@@ -32,7 +32,7 @@ public final class InfoCommand {
 
     @Descriptor("what this server is, how long it has run, and everything that is wrong in it: bundles and"
             + " components that do not run and why, a configuration or deploy/ jar that cannot be used, an"
-            + " activation that does not end, each with the time it was first seen")
+            + " activation that does not end, each with the time it was first seen (usage: kim:info)")
     public String info() {
         ServerInfo s = server.info();
         StringBuilder out = new StringBuilder();

@@ -8,6 +8,9 @@ import org.kimserver.api.diag.ServerInfo;
 import org.kimserver.api.diag.ServerInfoService;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.kimserver.api.diag.ProblemReporter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -22,6 +25,9 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
  */
 @Component(configurationPid = {ConfigSchema.SERVER_PID, ConfigSchema.GATE_PID})
 public final class LocalServerInfo implements ServerInfoService {
+
+    /** The gate's ProblemReporter service property holding where it listens (host:port). */
+    private static final String GATE_ADDRESS = "kim.gate.address";
 
     @Reference
     private ServiceComponentRuntime scr;
@@ -55,6 +61,26 @@ public final class LocalServerInfo implements ServerInfoService {
         return host.isEmpty() || port == 0 ? "" : host + ":" + port;
     }
 
+    /**
+     * The gate's address as configured; with gate_port 0 (any free port), where the gate listens: its
+     * ProblemReporter service's {@code kim.gate.address} property.
+     */
+    private String gateAddress() {
+        String configured = address("gate_host", "gate_port");
+        if (!configured.isEmpty() || text("gate_host").isEmpty()) {
+            return configured;
+        }
+        try {
+            for (ServiceReference<ProblemReporter> ref : context.getServiceReferences(ProblemReporter.class,
+                    "(" + GATE_ADDRESS + "=*)")) {
+                return String.valueOf(ref.getProperty(GATE_ADDRESS));
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return "";
+    }
+
     @Override
     public ServerInfo info() {
         int bundles = 0;
@@ -80,7 +106,7 @@ public final class LocalServerInfo implements ServerInfoService {
                 text("node_type"), ((Number) value("worker_cnt")).intValue(),
                 tag == null ? "M0" : tag, ProcessHandle.current().pid(), Runtime.version().toString(),
                 Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime()),
-                String.valueOf(context.getProperty("kimserver.home")), address("gate_host", "gate_port"),
+                String.valueOf(context.getProperty("kimserver.home")), gateAddress(),
                 address("node_host", "node_port"), bundles, fragments, running, components, active, satisfied);
     }
 }

@@ -21,6 +21,8 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.kimserver.config.ConfigException;
+import org.kimserver.config.LogLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -58,39 +60,60 @@ public final class LogCommand {
     @Descriptor("shows the last lines of the server's log (log/<log_path>), or follows it as it is written")
     public void log(
             @Descriptor("how many lines to show (default " + DEFAULT_LINES + ")")
-            @Parameter(names = {"-n", "--lines"}, absentValue = "" + DEFAULT_LINES) int lines,
+            @Parameter(names = {"-n", "--lines"}, absentValue = "" + DEFAULT_LINES) String lines,
             @Descriptor("keep printing new lines as they are written, until interrupted (Ctrl-C)")
             @Parameter(names = {"-f", "--follow"}, presentValue = "true", absentValue = "false") boolean follow,
-            @Descriptor("show only lines at this level or above: trace, debug, info, warn, error, crit")
+            @Descriptor("show only lines at this level or above: a log_level name (trace, debug, info, notice, warn,"
+                    + " error, alert, crit, emerg) or a level as the lines show it (TRAC, DBUG, ERRO, ...)")
             @Parameter(names = {"-l", "--level"}, absentValue = "trace") String level)
             throws IOException {
-        if (lines < 0) {
-            throw new IllegalArgumentException("-n must be 0 or more, not " + lines);
-        }
+        int count = lineCount(lines);
         String file = logFile;
         if (file == null || file.isEmpty()) {
             throw new IllegalStateException("no log file is configured (log_path in etc/kimserver.json)");
         }
         LogFile log = new LogFile(Path.of(file), levelRank(level));
-        long end = log.printLast(lines, System.out);
+        long end = log.printLast(count, System.out);
         if (follow) {
             log.follow(end, System.out);
         }
     }
 
-    /** The rank of a level name as kimserver.json's log_level spells it, or as the log's lines do. */
+    /** The value of -n: a number of lines, 0 or more. */
+    static int lineCount(String lines) {
+        try {
+            int count = Integer.parseInt(lines.trim());
+            if (count >= 0) {
+                return count;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("-n takes a number of lines, 0 or more, not '" + lines + "'");
+    }
+
+    /**
+     * The rank of a level name as kimserver.json's log_level (and kim:loglevel) spells it, {@link LogLevel}, or
+     * as the log's lines show it.
+     */
     static int levelRank(String level) {
-        String name = level.toLowerCase(Locale.ROOT);
-        return switch (name) {
-            case "trace", "trac" -> 0;
-            case "debug", "dbug" -> 1;
-            case "info", "notice" -> 2;
-            case "warn", "warning" -> 3;
-            case "error", "erro" -> 4;
-            case "crit", "alert", "emerg", "fatal" -> 5;
-            default -> throw new IllegalArgumentException("unknown level '" + level
-                    + "': one of trace, debug, info, warn, error, crit");
-        };
+        int line = LINE_LEVELS.indexOf(level.trim().toUpperCase(Locale.ROOT));
+        if (line >= 0) {
+            return line;
+        }
+        try {
+            return switch (LogLevel.of(level).log4jLevel()) {
+                case "TRACE" -> 0;
+                case "DEBUG" -> 1;
+                case "INFO" -> 2;
+                case "WARN" -> 3;
+                case "ERROR" -> 4;
+                default -> 5;
+            };
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("unknown level '" + level + "': one of " + LogLevel.names()
+                    + ", or as the log's lines show it (" + String.join(", ", LINE_LEVELS) + ")");
+        }
     }
 
     /** One log file read from a level up. */

@@ -141,4 +141,24 @@ public class LogCommandTest {
         }
         assertTrue(lines.get() + " has " + line, lines.get().contains(line));
     }
+
+    @Test
+    public void levelsAreTheNamesOfLogLevelAndOfTheLines() {
+        assertEquals(LogCommand.levelRank("info"), LogCommand.levelRank("notice"));
+        assertEquals(LogCommand.levelRank("crit"), LogCommand.levelRank("alert"));
+        assertEquals(LogCommand.levelRank("CRIT"), LogCommand.levelRank("emerg"));
+        assertEquals(LogCommand.levelRank("trace"), LogCommand.levelRank("TRAC"));
+        IllegalArgumentException e = org.junit.Assert.assertThrows(IllegalArgumentException.class,
+                () -> LogCommand.levelRank("loud"));
+        assertTrue(e.getMessage(), e.getMessage().contains(org.kimserver.config.LogLevel.names()));
+    }
+
+    @Test
+    public void aLineCountThatIsNoNumberSaysSo() {
+        assertEquals(5, LogCommand.lineCount("5"));
+        IllegalArgumentException e = org.junit.Assert.assertThrows(IllegalArgumentException.class,
+                () -> LogCommand.lineCount("abc"));
+        assertEquals("-n takes a number of lines, 0 or more, not 'abc'", e.getMessage());
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> LogCommand.lineCount("-1"));
+    }
 }

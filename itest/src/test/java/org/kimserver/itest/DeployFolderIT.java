@@ -1,0 +1,229 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.kimserver.api.diag.Problem;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/**
+ * What a careless copy into deploy/ must not do: a copy of a system jar must not replace or, once deleted,
+ * uninstall that system bundle; a broken or half-written jar over a deployed module must not take it down.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class DeployFolderIT {
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    @Filter(timeout = 30000)
+    private CommandProcessor commands;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        int port = KimContainer.freePort();
+        Path home = KimContainer.home("kimserver-deploy-itest", port, json -> json);
+        try (Stream<Path> shipped = Files.list(KimContainer.dist().resolve("deploy"))) {
+            for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
+                Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
+            }
+        }
+        return KimContainer.configuration(home, port);
+    }
+
+    private Path deploy() {
+        return KimContainer.home(context).resolve("deploy");
+    }
+
+    private Optional<Problem> problem(String subject, Predicate<String> reason) {
+        return KimContainer.problems(context).stream()
+                .filter(p -> p.subject().equals(subject) && reason.test(p.reason())).findFirst();
+    }
+
+    private Bundle bundleNamed(String symbolicName) {
+        return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName()))
+                .findFirst().orElse(null);
+    }
+
+    /** Every bundle that is ACTIVE now, by id, with the time it was last installed or updated. */
+    private Map<Long, Long> activeBundles() {
+        return Arrays.stream(context.getBundles()).filter(b -> b.getState() == Bundle.ACTIVE)
+                .collect(Collectors.toMap(Bundle::getBundleId, Bundle::getLastModified));
+    }
+
+    /** Asks module-test's hello handler (cmd 1001) on a new connection; the reply's code. */
+    private int hello() throws IOException {
+        try (WireClient client = new WireClient(KimContainer.gatePort())) {
+            client.send(WireClient.request(1001, 1, "1 - hello"));
+            return client.read().code();
+        }
+    }
+
+    private Path moduleTestJar() throws IOException {
+        try (Stream<Path> jars = Files.list(deploy())) {
+            return jars.filter(p -> p.getFileName().toString().startsWith("kimserver-module-test")).findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    @Test
+    public void aCopyOfASystemJarIsRefusedAtOnceAndDeletingItChangesNothing() throws Exception {
+        KimContainer.await("module-test deployed", () -> bundleNamed("org.kimserver.module-test") != null
+                && bundleNamed("org.kimserver.module-test").getState() == Bundle.ACTIVE);
+        Bundle jspecify = bundleNamed("org.jspecify.jspecify");
+        Map<Long, Long> before = activeBundles();
+        Path system = KimContainer.dist().resolve("system/3/jspecify-1.0.0.jar");
+        Path copy = deploy().resolve("jspecify-copy.jar");
+        Files.copy(system, copy);
+        try {
+            KimContainer.await("the copy reported", () -> problem("deploy/jspecify-copy.jar", r -> r.equals(
+                    "not installed: it is bundle " + jspecify.getBundleId() + " org.jspecify.jspecify 1.0.0 of the"
+                            + " system (from " + jspecify.getLocation() + "); remove it")).isPresent());
+            Thread.sleep(1000); // five more polls of deploy/
+            assertEquals("bundles stopped or updated by the copy", before, activeBundles());
+        } finally {
+            Files.delete(copy);
+        }
+        Thread.sleep(2000); // ten polls of deploy/
+        assertEquals("bundles stopped, updated or uninstalled when the copy went", before, activeBundles());
+        KimContainer.await("the problem gone", () -> problem("deploy/jspecify-copy.jar", r -> true).isEmpty());
+    }
+
+    @Test
+    public void aBrokenJarOverADeployedModuleLeavesTheRunningVersionServing() throws Exception {
+        KimContainer.await("module-test's hello handler",
+                () -> KimContainer.shellOrFail(commands, "kim:cmds").contains("\n1001 "));
+        assertEquals(0, hello());
+        Path jar = moduleTestJar();
+        byte[] good = Files.readAllBytes(jar);
+        Bundle module = bundleNamed("org.kimserver.module-test");
+        long updated = module.getLastModified();
+        Files.write(jar, Arrays.copyOf(good, 3000)); // a copy cut short, written in place
+        try {
+            long until = System.nanoTime() + 4_000_000_000L; // 20 polls of deploy/, past handler_grace_ms
+            while (System.nanoTime() < until) {
+                assertEquals("module-test's state", Bundle.ACTIVE, module.getState());
+                Thread.sleep(100);
+            }
+            assertEquals("module-test updated from the broken jar", updated, module.getLastModified());
+            assertEquals("hello's code while the broken jar is there", 0, hello());
+            String subject = "deploy/" + jar.getFileName();
+            KimContainer.await("the broken jar reported", () -> problem(subject, r -> r.startsWith("not a jar")
+                    && r.endsWith("bundle " + module.getBundleId() + " org.kimserver.module-test "
+                            + module.getVersion() + " keeps running the version installed before, until a good jar"
+                            + " replaces this one")).isPresent());
+        } finally {
+            Files.write(jar, good);
+        }
+        KimContainer.await("the problem gone", () -> problem("deploy/" + jar.getFileName(), r -> true).isEmpty());
+        assertEquals(Bundle.ACTIVE, module.getState());
+        assertEquals(0, hello());
+    }
+
+    @Test
+    public void aGoodJarAfterABrokenOneUpdatesTheBundle() throws Exception {
+        Path jar = deploy().resolve("phoenix.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.phoenix", "Bundle-Version", "1.0.0"),
+                Map.of());
+        try {
+            KimContainer.await("phoenix 1.0.0 active", () -> bundleNamed("kim.itest.phoenix") != null
+                    && bundleNamed("kim.itest.phoenix").getState() == Bundle.ACTIVE);
+            Bundle phoenix = bundleNamed("kim.itest.phoenix");
+            Files.write(jar, new byte[] {'P', 'K', 3, 4, 0, 0});
+            Thread.sleep(1500);
+            assertEquals(Bundle.ACTIVE, phoenix.getState());
+            assertEquals("1.0.0", phoenix.getVersion().toString());
+            TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.phoenix", "Bundle-Version", "1.0.1"),
+                    Map.of());
+            KimContainer.await("phoenix updated to 1.0.1", () -> phoenix.getVersion().toString().equals("1.0.1")
+                    && phoenix.getState() == Bundle.ACTIVE);
+        } finally {
+            Files.delete(jar);
+        }
+        KimContainer.await("phoenix uninstalled", () -> bundleNamed("kim.itest.phoenix") == null);
+        List<Problem> left = KimContainer.problems(context).stream()
+                .filter(p -> p.subject().contains("phoenix")).toList();
+        assertTrue(left.toString(), left.isEmpty());
+    }
+
+    @Test
+    public void aJarTheFrameworkRefusesAsAnUpdateLeavesTheBundleRunning() throws Exception {
+        Path jar = deploy().resolve("stubborn.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.stubborn", "Bundle-Version", "1.0.0"),
+                Map.of());
+        try {
+            KimContainer.await("stubborn 1.0.0 active", () -> bundleNamed("kim.itest.stubborn") != null
+                    && bundleNamed("kim.itest.stubborn").getState() == Bundle.ACTIVE);
+            Bundle stubborn = bundleNamed("kim.itest.stubborn");
+            // A zip with a manifest that names the bundle, but one the framework cannot read.
+            TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.stubborn", "Bundle-Version", "1.0.1",
+                    "Import-Package", "kim.itest.a;version=\"[1,\""), Map.of());
+            Thread.sleep(2000); // ten polls of deploy/
+            assertEquals(Bundle.ACTIVE, stubborn.getState());
+            assertEquals("1.0.0", stubborn.getVersion().toString());
+            String log = Files.readString(KimContainer.home(context).resolve("log/kimserver.log"));
+            assertTrue(log, log.contains("deploy/stubborn.jar: not updated: "));
+            assertTrue(log, log.contains("; bundle " + stubborn.getBundleId() + " kim.itest.stubborn 1.0.0 keeps"
+                    + " running the version installed before"));
+        } finally {
+            Files.delete(jar);
+        }
+        KimContainer.await("stubborn uninstalled", () -> bundleNamed("kim.itest.stubborn") == null);
+    }
+
+    @Test
+    public void aSlowCopyInPlaceIsLeftAloneUntilItIsWhole() throws Exception {
+        Path jar = deploy().resolve("slow.jar");
+        Path next = Files.createTempFile("slow", ".jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.slow", "Bundle-Version", "1.0.0"), Map.of());
+        TestBundles.write(next, Map.of("Bundle-SymbolicName", "kim.itest.slow", "Bundle-Version", "1.0.1"),
+                Map.of("kim/itest/slow/padding.txt", TestBundles.utf8("x".repeat(2000))));
+        byte[] bytes = Files.readAllBytes(next);
+        Files.delete(next);
+        try {
+            KimContainer.await("slow 1.0.0 active", () -> bundleNamed("kim.itest.slow") != null
+                    && bundleNamed("kim.itest.slow").getState() == Bundle.ACTIVE);
+            Bundle slow = bundleNamed("kim.itest.slow");
+            // As scp writes: the file truncated, then its bytes arriving over 2 s, over ten polls of deploy/.
+            try (var out = Files.newOutputStream(jar)) {
+                int chunk = bytes.length / 20 + 1;
+                int at = 0;
+                for (; at + chunk < bytes.length; at += chunk) {
+                    out.write(bytes, at, chunk);
+                    out.flush();
+                    Thread.sleep(100);
+                    assertEquals("slow's state while its jar is written", Bundle.ACTIVE, slow.getState());
+                    assertEquals("1.0.0", slow.getVersion().toString());
+                }
+                out.write(bytes, at, bytes.length - at); // the last bytes make it whole
+            }
+            KimContainer.await("slow updated to 1.0.1", () -> slow.getVersion().toString().equals("1.0.1")
+                    && slow.getState() == Bundle.ACTIVE);
+        } finally {
+            Files.delete(jar);
+        }
+        KimContainer.await("slow uninstalled", () -> bundleNamed("kim.itest.slow") == null);
+    }
+}
