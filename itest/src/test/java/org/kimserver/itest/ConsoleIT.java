@@ -299,6 +299,7 @@ public class ConsoleIT {
     public void anInterruptEndsTheCommandAndNotTheSession() throws Exception {
         unzip();
         start();
+        dist.awaitCommand("1001"); // deploy/ done: nothing else logs while the follower runs
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(home.resolve("data/run/console.sock")));
             Thread watchdog = Thread.ofPlatform().daemon().start(() -> { // bounds the reads below

@@ -15,7 +15,8 @@ import java.time.Duration;
  * @param javaVersion        the Java runtime's version
  * @param uptime             how long the JVM has run
  * @param home               the distribution folder
- * @param gateAddress        gate_host:gate_port as configured; empty when the gate is not configured to listen
+ * @param gateAddress        where the gate listens (gate_host:gate_port, the port it got for a gate_port of 0);
+ *                           empty when the gate is not configured to listen
  * @param nodeAddress        node_host:node_port as configured; empty when not configured
  * @param bundles            bundles installed
  * @param fragments          of them, fragments

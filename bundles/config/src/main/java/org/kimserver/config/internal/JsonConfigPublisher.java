@@ -104,11 +104,14 @@ public final class JsonConfigPublisher implements ProblemReporter {
     }
 
     private void watchEtcCfgFiles(Path etc) throws IOException {
+        // Its working folder under data/, as deploy/'s watcher has: by default each start would leave one in /tmp.
+        Path tmp = etc.resolveSibling("data").resolve("tmp").resolve("fileinstall-etc");
         Map<String, Object> watcherConfig = Map.of(
                 "felix.fileinstall.dir", etc.toString(),
                 "felix.fileinstall.filter", ".*\\.cfg",
                 "felix.fileinstall.poll", "1000",
-                "felix.fileinstall.noInitialDelay", "true");
+                "felix.fileinstall.noInitialDelay", "true",
+                "felix.fileinstall.tmpdir", tmp.toString());
         configAdmin.getFactoryConfiguration(FILEINSTALL_FACTORY_PID, "etc", "?").updateIfDifferent(dictionary(watcherConfig));
     }
 

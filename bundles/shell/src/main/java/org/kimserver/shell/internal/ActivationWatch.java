@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +72,21 @@ public final class ActivationWatch implements ProblemReporter {
         return problems;
     }
 
+    /**
+     * Every live platform thread. Their stacks are taken one thread at a time: Thread.getAllStackTraces() stops every
+     * thread of the JVM at once (milliseconds with a few hundred threads, each second), the gate's network threads
+     * included; one thread's stack stops only that thread, for as long as its own stack takes to read.
+     */
+    private static Thread[] platformThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] threads = new Thread[root.activeCount() + 64];
+        int n = root.enumerate(threads, true);
+        return Arrays.copyOf(threads, n);
+    }
+
     private void sample() {
         try {
             Instant now = clock.instant();
@@ -79,9 +95,8 @@ public final class ActivationWatch implements ProblemReporter {
             Map<String, Instant> since = new HashMap<>();
 
             Map<Bundle, String> activatorCalls = new HashMap<>();
-            for (var entry : Thread.getAllStackTraces().entrySet()) {
-                Thread thread = entry.getKey();
-                RunningCall.in(entry.getValue()).ifPresent(call -> {
+            for (Thread thread : platformThreads()) {
+                RunningCall.in(thread.getStackTrace()).ifPresent(call -> {
                     String id = thread.threadId() + " " + call.frame();
                     Instant first = firstSeen.getOrDefault(id, now);
                     seen.put(id, first);
