@@ -83,7 +83,9 @@ public final class KimConfig {
             throw new ConfigException("not valid UTF-8 at byte " + (in.position() + 1) + " (the file must be"
                     + " UTF-8 text)");
         }
-        return parse(text.flip().toString());
+        String json = text.flip().toString();
+        // A byte-order mark, as some Windows editors write at the start of UTF-8 text, is no part of the JSON.
+        return parse(json.startsWith("\uFEFF") ? json.substring(1) : json);
     }
 
     /** Validates JSON text; the messages of a {@link ConfigException} name the offending key. */

@@ -91,6 +91,18 @@ public class KimConfigTest {
     }
 
     @Test
+    public void aByteOrderMarkBeforeTheJsonIsNoError() throws Exception {
+        byte[] json = Files.readAllBytes(Path.of("../../etc/kimserver.json"));
+        byte[] marked = new byte[json.length + 3];
+        marked[0] = (byte) 0xEF;
+        marked[1] = (byte) 0xBB;
+        marked[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, marked, 3, json.length);
+        assertEquals(KimConfig.parse(json).configurations().get(ConfigSchema.GATE_PID),
+                KimConfig.parse(marked).configurations().get(ConfigSchema.GATE_PID));
+    }
+
+    @Test
     public void theShippedFileLoads() throws Exception {
         Path shipped = Path.of("../../etc/kimserver.json");
         KimConfig config = KimConfig.load(shipped);
