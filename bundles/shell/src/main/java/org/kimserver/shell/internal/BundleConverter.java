@@ -11,9 +11,9 @@ import org.osgi.service.component.annotations.Component;
  * {@code headers 0}, {@code stop 31} or {@code inspect cap osgi.wiring.package 4} work.
  *
  * <p>The gogo runtime hands command arguments over as its own token type and leaves their conversion to
- * {@link Converter} services. The one for bundles ships in gogo.jline, which is installed only with the terminal
- * console of {@code bin/kimserver run}: without it a server started in the background refused every such
- * command ("Cannot coerce headers(Token) to any of [(Bundle[])]").
+ * {@link Converter} services. The one for bundles ships in gogo.jline, which kimserver does not install (its
+ * console is its own): without this one every such command is refused ("Cannot coerce headers(Token) to any of
+ * [(Bundle[])]").
  */
 @Component(property = Converter.CONVERTER_CLASSES + "=org.osgi.framework.Bundle")
 public final class BundleConverter implements Converter {
