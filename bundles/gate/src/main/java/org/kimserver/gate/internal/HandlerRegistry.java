@@ -160,10 +160,6 @@ public final class HandlerRegistry implements ProblemReporter {
         return all;
     }
 
-    static boolean isCatchAll(Route route) {
-        return route.cmd() == ANY;
-    }
-
     private void rebuild() {
         List<HandlerEntry> ordered = new ArrayList<>(entries);
         ordered.sort(HandlerEntry.PRECEDENCE);
