@@ -37,11 +37,11 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
-                case "--burst" -> burst = (int) positive(arg, value(args, ++i));
-                case "--pause" -> pause = nonNegative(arg, value(args, ++i));
-                case "--duration" -> duration = positiveDecimal(arg, value(args, ++i));
-                case "--threads" -> threads = (int) positive(arg, value(args, ++i));
-                case "--timeout" -> timeout = positiveDecimal(arg, value(args, ++i));
+                case "--burst" -> burst = (int) positive(arg, CommandLineValues.value(args, ++i));
+                case "--pause" -> pause = nonNegative(arg, CommandLineValues.value(args, ++i));
+                case "--duration" -> duration = positiveDecimal(arg, CommandLineValues.value(args, ++i));
+                case "--threads" -> threads = (int) positive(arg, CommandLineValues.value(args, ++i));
+                case "--timeout" -> timeout = positiveDecimal(arg, CommandLineValues.value(args, ++i));
                 case "--no-progress" -> progress = false;
                 case "--frame-writes" -> frameWrites = true;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
@@ -69,13 +69,6 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
         return durationSeconds > 0;
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
     private static long positive(String name, String text) {
         long value = nonNegative(name, text);
         if (value == 0) {
@@ -85,26 +78,18 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
     }
 
     private static long nonNegative(String name, String text) {
-        try {
-            long value = Long.parseLong(text);
-            if (value < 0 || value > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(name + " " + text + " is out of range");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " \"" + text + "\" is not a number");
+        long value = CommandLineValues.wholeNumber(name, text);
+        if (value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " " + text + " is out of range");
         }
+        return value;
     }
 
     private static double positiveDecimal(String name, String text) {
-        try {
-            double value = Double.parseDouble(text);
-            if (!(value > 0)) {
-                throw new IllegalArgumentException(name + " must be above 0");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " \"" + text + "\" is not a number");
+        double value = CommandLineValues.decimal(name, text);
+        if (!(value > 0)) {
+            throw new IllegalArgumentException(name + " must be above 0");
         }
+        return value;
     }
 }

@@ -49,10 +49,10 @@ record CallOptions(String host, int port, int cmd, String data, String dataFile,
             }
             switch (arg) {
                 case "--json" -> json = true;
-                case "--data-file" -> dataFile = value(args, ++i);
-                case "--timeout" -> timeout = positiveDecimal(arg, value(args, ++i));
-                case "--seq" -> seq = unsigned32(arg, value(args, ++i));
-                case "--count" -> count = positiveInt(arg, value(args, ++i));
+                case "--data-file" -> dataFile = CommandLineValues.value(args, ++i);
+                case "--timeout" -> timeout = positiveDecimal(arg, CommandLineValues.value(args, ++i));
+                case "--seq" -> seq = unsigned32(arg, CommandLineValues.value(args, ++i));
+                case "--count" -> count = positiveInt(arg, CommandLineValues.value(args, ++i));
                 case "--" -> options = false;
                 case "-h", "--help" -> throw new IllegalArgumentException("");
                 default -> throw new IllegalArgumentException("unknown option " + arg);
@@ -82,15 +82,8 @@ record CallOptions(String host, int port, int cmd, String data, String dataFile,
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
     private static long positiveInt(String name, String text) {
-        long value = number(name, text);
+        long value = CommandLineValues.wholeNumber(name, text);
         if (value == 0 || value > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(name + " " + text + " is out of range (1.." + Integer.MAX_VALUE + ")");
         }
@@ -99,35 +92,19 @@ record CallOptions(String host, int port, int cmd, String data, String dataFile,
 
     /** cmd and seq are fixed32 on the wire: 0..4294967295, kept in an int as their bits. */
     private static long unsigned32(String name, String text) {
-        long value = number(name, text);
+        long value = CommandLineValues.wholeNumber(name, text);
         if (value > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException(name + " " + text + " is out of range (0..4294967295)");
         }
         return value;
     }
 
-    private static long number(String name, String text) {
-        try {
-            long value = Long.parseLong(text);
-            if (value < 0) {
-                throw new IllegalArgumentException(name + " " + text + " is out of range");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " \"" + text + "\" is not a number");
-        }
-    }
-
     private static double positiveDecimal(String name, String text) {
-        try {
-            double value = Double.parseDouble(text);
-            if (!(value > 0 && value <= MAX_TIMEOUT_SECONDS)) {
-                throw new IllegalArgumentException(name + " " + text + " is out of range (above 0, at most "
-                        + MAX_TIMEOUT_SECONDS + ")");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " \"" + text + "\" is not a number");
+        double value = CommandLineValues.decimal(name, text);
+        if (!(value > 0 && value <= MAX_TIMEOUT_SECONDS)) {
+            throw new IllegalArgumentException(name + " " + text + " is out of range (above 0, at most "
+                    + MAX_TIMEOUT_SECONDS + ")");
         }
+        return value;
     }
 }

@@ -295,13 +295,8 @@ public final class ConsoleClient {
         /** Copies a command's output as it comes; returns its status (0 succeeded), or -1 if the server closed. */
         int copyOutput(OutputStream out) throws IOException {
             while (true) {
-                if (!buf.hasRemaining()) {
-                    buf.clear();
-                    int n = channel.read(buf);
-                    buf.flip();
-                    if (n < 0) {
-                        return -1;
-                    }
+                if (!buf.hasRemaining() && !fill()) {
+                    return -1;
                 }
                 int start = buf.position();
                 int control = -1;
@@ -330,17 +325,20 @@ public final class ConsoleClient {
             }
         }
 
+        /** Reads what the server sent next into the emptied buffer; false when the server has closed. */
+        private boolean fill() throws IOException {
+            buf.clear();
+            int n = channel.read(buf);
+            buf.flip();
+            return n >= 0;
+        }
+
         /** The rest of a control record, up to its newline. */
         private String readRecord() throws IOException {
             ByteArrayOutputStream record = new ByteArrayOutputStream();
             while (true) {
-                if (!buf.hasRemaining()) {
-                    buf.clear();
-                    int n = channel.read(buf);
-                    buf.flip();
-                    if (n < 0) {
-                        return null;
-                    }
+                if (!buf.hasRemaining() && !fill()) {
+                    return null;
                 }
                 byte b = buf.get();
                 if (b == '\n') {
