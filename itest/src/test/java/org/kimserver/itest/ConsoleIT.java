@@ -173,9 +173,10 @@ public class ConsoleIT {
         start();
         // "kim:inf" and a tab: the only command it can be is kim:info. Ctrl-D (\u0004) at the prompt leaves.
         // env restores SIGINT's default action: a test run in the background (mvn ... &) has it ignored, and the
-        // console's JVM would keep it ignored, so Ctrl-C on its terminal would do nothing.
+        // console's JVM would keep it ignored, so Ctrl-C on its terminal would do nothing. exec: script(1) runs the
+        // command with $SHELL or /bin/sh, and a shell left waiting for the console would die of that Ctrl-C.
         List<String> command = List.of("env", "--default-signal=INT", "script", "-qfec",
-                home.resolve("bin/kimserver") + " console", "/dev/null");
+                "exec " + home.resolve("bin/kimserver") + " console", "/dev/null");
         ProcessBuilder pb = dist.processBuilder(command);
         pb.environment().put("TERM", "xterm");
         Process p = pb.start();

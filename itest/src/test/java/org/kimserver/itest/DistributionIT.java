@@ -488,9 +488,11 @@ public class DistributionIT {
     /** {@code run} on a terminal (a pseudo-terminal from script(1)); its output goes to {@code out}. */
     private Process runOnATerminal(Path out) throws IOException {
         // env restores SIGINT's default action, which a test run in the background has ignored (see above). The
-        // terminal gets a size: one of 0 columns has no room for the prompt.
+        // terminal gets a size: one of 0 columns has no room for the prompt. script(1) runs the command with $SHELL
+        // (or /bin/sh, dash here, when unset): exec makes kimserver the shell's replacement, so that Ctrl-C reaches
+        // it alone and a non-interactive shell waiting for it cannot die of SIGINT (exit 130) in its place.
         ProcessBuilder pb = dist.processBuilder(List.of("env", "--default-signal=INT", "script", "-qfec",
-                "stty cols 120 rows 40; " + home.resolve("bin/kimserver") + " run", "/dev/null"))
+                "stty cols 120 rows 40; exec " + home.resolve("bin/kimserver") + " run", "/dev/null"))
                 .redirectOutput(out.toFile());
         pb.environment().put("TERM", "xterm");
         return pb.start();
