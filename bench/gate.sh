@@ -3,13 +3,16 @@
 # a freshly started distribution, client and server on this machine. Measures the server's CPU time from
 # /proc/<pid>/stat around the measured run (warm-up runs excluded) and prints one RESULT line per run.
 # Usage: bench/gate.sh [users=10000] [packets=100] [runs=3]   (build first: ./dev mvn -q install -DskipTests)
-# Environment: KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1),
+# Environment: KIM_BENCH_CMD (default 1001; 1007 the session command on the blocking path, 2001 module-bench's
+# handler that sleeps 1 ms), KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options),
+# KIM_BENCH_THREADS (client, 1),
 # KIM_IO_THREADS (the server's io_threads, default 0: one per core),
 # KIM_BENCH_OPTS (more kim-bench options, e.g. --frame-writes to write each request on its own as the original).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 users=${1:-10000} packets=${2:-100} runs=${3:-3}
 port=${KIM_BENCH_PORT:-3355}
+cmd=${KIM_BENCH_CMD:-1001}
 threads=${KIM_BENCH_THREADS:-1}
 # shellcheck source=dist.sh
 . bench/dist.sh
@@ -18,13 +21,13 @@ kim_start_copy "\"io_threads\": ${KIM_IO_THREADS:-0}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 # shellcheck disable=SC2086
-bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" ${KIM_BENCH_OPTS:-} 127.0.0.1 "$port" 1001 "$@"; }
+bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" ${KIM_BENCH_OPTS:-} 127.0.0.1 "$port" "$cmd" "$@"; }
 
 # Warm-up: let the JIT compile the server's request path before anything is measured.
 bench 1000 100 > /dev/null
 bench 2000 100 > /dev/null
 
-echo "gate benchmark: $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r), server pid $pid" \
+echo "gate benchmark: cmd $cmd, $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r), server pid $pid" \
     "($("$home/bin/kimserver" console kim:stats | sed -n 's/^gate *//p'))"
 for i in $(seq "$runs"); do
     before=$(cpu_ticks)
@@ -33,8 +36,9 @@ for i in $(seq "$runs"); do
     result=$(grep '^RESULT' <<< "$out")
     requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<< "$result")
     rate=$(sed 's/.* rate=\([0-9]*\).*/\1/' <<< "$result")
+    p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<< "$result")
     p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<< "$result")
     cpu=$(awk -v t=$((after - before)) -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
     per=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.2f", t / hz / n * 1e6}')
-    echo "RESULT run=$i requests=$requests rate=$rate server_cpu_s=$cpu server_cpu_us_per_request=$per p99_us=$p99"
+    echo "RESULT run=$i requests=$requests rate=$rate server_cpu_s=$cpu server_cpu_us_per_request=$per p50_us=$p50 p99_us=$p99"
 done
