@@ -404,7 +404,9 @@ public class GateLimitsIT {
             }
             KimContainer.await("the frames beyond the budget refused",
                     () -> stats().refusedByMemoryBudget() - refusedBefore >= 15);
-            assertTrue("within the budget: " + buffered(), buffered() <= (long) MAX_BUFFERED_MB << 20);
+            // A connection being refused holds what was read of it until it is closed (seen: 375 bytes over).
+            KimContainer.await("what is held within the budget",
+                    () -> buffered() <= (long) MAX_BUFFERED_MB << 20);
             aNormalClientIsServed();
         } finally {
             for (SocketChannel channel : channels) {
