@@ -10,6 +10,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.kimserver.api.ErrorCode;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hands each request of one connection to its handler and writes the replies in request order. Everything here
- * runs on the connection's event loop; only blocking handlers run elsewhere (a virtual thread), and while one
- * runs the connection's later requests wait in {@link #waiting}.
+ * runs on the connection's event loop; only blocking handlers run elsewhere, in the connection's {@link
+ * BlockingLane} (one virtual thread runs a run of blocking requests one after another), and while the lane has
+ * requests the connection's later ones queue behind them, in the lane or in {@link #waiting}.
  *
  * <p>Replies produced while one read is handled are collected in one buffer and written with one flush when the
  * read is complete (or earlier, past {@value #FLUSH_BYTES} bytes), so pipelined requests cost one system call per
@@ -37,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * owed to the requests before, and then closes with a {@link LingeringClose}. A client that shuts its write side
  * (half-close) gets every reply owed, then the close.
  */
-final class Dispatcher extends ChannelInboundHandlerAdapter {
+final class Dispatcher extends ChannelInboundHandlerAdapter implements BlockingLane.Calls {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     /** Requests queued behind a blocking call before the connection stops reading from the socket. */
     static final int MAX_WAITING = 1024;
@@ -57,8 +59,14 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final HeldMemory memory;
     /** The connection's decoder, asked whether bytes of a frame wait in it (a partial frame, or frames held). */
     private final FrameDecoder decoder;
+    /** Requests taken while the connection is busy and not handed to the lane. */
     private final ArrayDeque<GateRequest> waiting = new ArrayDeque<>();
+    /** The bytes of request data queued here and in the lane, not yet answered. */
     private long waitingBytes;
+    /** Made at the first blocking request. */
+    private BlockingLane lane;
+    /** Requests handed to the lane and not yet taken back: the one at work, and those queued behind it. */
+    private int inLane;
     private ChannelHandlerContext ctx;
     private ByteBuf replies;
     /** Requests taken since the counters were last told. */
@@ -67,7 +75,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private long unsent;
     /** Whether any reply was written: only then can a close cost the client something it has not read. */
     private boolean answered;
-    /** A blocking handler is running for this connection. */
+    /** The lane runs (until the loop has taken back its stop), or a request waits for its handler. */
     private boolean busy;
     /** No further request is taken; the connection closes once the replies owed are written. */
     private boolean stopped;
@@ -108,6 +116,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         waiting.clear();
+        if (lane != null) {
+            lane.cancel();
+        }
         if (replies != null) {
             replies.release();
             replies = null;
@@ -127,9 +138,12 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         taken++;
         received++;
         if (busy) {
-            waiting.add(request);
-            waitingBytes += request.data().length;
-            memory.queued(request.data().length + REQUEST_OVERHEAD);
+            if (lane != null && lane.offer(request)) {
+                inLane++;
+            } else {
+                waiting.add(request);
+            }
+            queued(request, 1);
             updateQueuePause();
         } else {
             dispatch(request);
@@ -187,9 +201,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(GateRequest request) {
-        HandlerRegistry.Route route;
-        do {
-            route = gate.registry().find(request.cmd());
+        while (true) {
+            HandlerRegistry.Route route = gate.registry().find(request.cmd());
             if (route == null) {
                 long lost = gate.registry().lostAt(request.cmd());
                 long grace = gate.settings().handlerGraceNanos();
@@ -200,54 +213,102 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-        } while (!route.handler().enter()); // its handler is being removed: the table no longer holds it
-        HandlerEntry handler = route.handler();
-        route.calls().increment();
-        if (handler.nonBlocking) {
-            reply(request, invoke(handler, request));
-            return;
-        }
-        busy = true;
-        try {
-            gate.handlerThreads().execute(() -> {
-                Reply reply = invoke(handler, request);
-                try {
-                    ctx.executor().execute(() -> blockingCallDone(request, reply));
-                } catch (RejectedExecutionException e) {
-                    // The gate stopped while the handler ran; its connections are closed.
-                }
-            });
-        } catch (RejectedExecutionException e) { // the gate is stopping
-            handler.leave();
-            busy = false;
-            ctx.close();
+            HandlerEntry handler = route.handler();
+            if (!handler.nonBlocking) {
+                runInLane(request);
+                return;
+            }
+            if (handler.enter()) { // else its handler is being removed: the table no longer holds it
+                route.calls().increment();
+                reply(request, invoke(handler, request));
+                return;
+            }
         }
     }
 
-    private void blockingCallDone(GateRequest request, Reply reply) {
-        busy = false;
+    /** From the lane's thread. */
+    @Override
+    public HandlerEntry enterBlocking(GateRequest request) {
+        while (true) {
+            HandlerRegistry.Route route = gate.registry().find(request.cmd());
+            if (route == null || route.handler().nonBlocking) {
+                return null;
+            }
+            if (route.handler().enter()) {
+                route.calls().increment();
+                return route.handler();
+            }
+        }
+    }
+
+    private void runInLane(GateRequest request) {
+        if (lane == null) {
+            lane = new BlockingLane(this, gate.handlerThreads(), ctx.executor(), this::takeBack);
+        }
+        try {
+            lane.start(request);
+        } catch (RejectedExecutionException e) { // the gate is stopping
+            ctx.close();
+            return;
+        }
+        busy = true;
+        inLane++;
+        queued(request, 1);
+    }
+
+    /** The lane's replies so far, and, once it has stopped, the requests it left to the loop. */
+    private void takeBack() {
+        BlockingLane.Batch batch = lane.takeBack();
         if (!ctx.channel().isActive()) {
             return;
         }
-        reply(request, reply);
+        for (BlockingLane.Answered answered : batch.answered()) {
+            inLane--;
+            queued(answered.request(), -1);
+            reply(answered.request(), answered.reply());
+        }
+        if (!batch.stopped()) {
+            updateQueuePause();
+            flushReplies();
+            return;
+        }
+        busy = false;
+        List<GateRequest> left = batch.left();
+        for (int i = left.size() - 1; i >= 0; i--) {
+            waiting.addFirst(left.get(i)); // still queued
+            inLane--;
+        }
         resume();
     }
 
     /** Handles what queued up while the connection was busy, then writes the replies. */
     private void resume() {
-        while (!busy && !waiting.isEmpty()) {
-            GateRequest next = waiting.poll();
-            waitingBytes -= next.data().length;
-            memory.queued(-(next.data().length + REQUEST_OVERHEAD));
-            dispatch(next);
+        while (!waiting.isEmpty()) {
+            if (!busy) {
+                GateRequest next = waiting.poll();
+                queued(next, -1);
+                dispatch(next);
+            } else if (lane != null && lane.offer(waiting.peek())) {
+                waiting.poll(); // queued still, now in the lane
+                inLane++;
+            } else {
+                break;
+            }
         }
         updateQueuePause();
         flushReplies();
         settle();
     }
 
+    /** Counts a request into ({@code sign} 1) or out of (-1) the queue, its data and the memory it holds. */
+    private void queued(GateRequest request, int sign) {
+        waitingBytes += sign * request.data().length;
+        memory.queued(sign * (request.data().length + REQUEST_OVERHEAD));
+    }
+
     private void updateQueuePause() {
-        pauses.set(ReadPauses.QUEUE_FULL, waiting.size() >= MAX_WAITING || waitingBytes >= MAX_WAITING_BYTES);
+        int queuedRequests = waiting.size() + Math.max(0, inLane - 1); // the lane's first is at work, not queued
+        pauses.set(ReadPauses.QUEUE_FULL, queuedRequests >= MAX_WAITING || waitingBytes >= MAX_WAITING_BYTES);
     }
 
     /**
@@ -287,7 +348,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         resume();
     }
 
-    private Reply invoke(HandlerEntry handler, GateRequest request) {
+    /** On the loop for a non-blocking handler, on the lane's thread for a blocking one. */
+    @Override
+    public Reply invoke(HandlerEntry handler, GateRequest request) {
         try {
             Reply reply = handler.call(request);
             if (reply == null) {
@@ -313,10 +376,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (gate.settings().closeOnUnknownCmd()) {
             // As the original: the frames after it are dropped.
             for (GateRequest dropped : waiting) {
-                memory.queued(-(dropped.data().length + REQUEST_OVERHEAD));
+                queued(dropped, -1);
             }
             waiting.clear();
-            waitingBytes = 0;
             stop();
         }
     }

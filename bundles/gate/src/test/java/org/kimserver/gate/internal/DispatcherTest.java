@@ -7,9 +7,11 @@ import static org.kimserver.gate.internal.GateFixture.request;
 import static org.kimserver.gate.internal.GateFixture.requests;
 
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.Test;
+import org.kimserver.api.Reply;
 import org.kimserver.gate.internal.GateFixture.ReplyFrame;
 
 /** The dispatching piece of a connection: order, back-pressure, and no reply owed lost on the way out. */
@@ -139,6 +141,83 @@ public class DispatcherTest {
         gate.advance(100);
         assertEquals(List.of(1), seqs(gate.replies()));
         gate.assertClosesGracefully();
+    }
+
+    @Test
+    public void aRunOfBlockingRequestsIsOneThreadAndOneWriteNotTwoHandOffsEach() {
+        GateFixture gate = new GateFixture().blockingEcho(1007);
+        gate.send(requests(1007, 1, 100));
+        assertEquals("one thread for the whole run", 1, gate.blockingCalls.size());
+        gate.runBlockingCalls();
+        assertEquals("the replies handed back together, in one write", 1, gate.channel.outboundMessages().size());
+        assertEquals(range(1, 101), seqs(gate.replies()));
+        assertEquals(100, gate.counters.commands.sum());
+        assertEquals(0, gate.memory.total());
+    }
+
+    @Test
+    public void requestsArrivingWhileTheLaneRunsJoinItInOrder() {
+        GateFixture gate = new GateFixture();
+        List<Integer> handled = new ArrayList<>();
+        gate.handler(1007, false, request -> {
+            handled.add(request.seq());
+            if (request.seq() == 1) { // more arrive while the first call is at work
+                gate.send(requests(1007, 2, 3));
+            }
+            return Reply.ok("ok", "");
+        });
+        gate.send(request(1007, 1, "first"));
+        int threads = 0;
+        while (!gate.blockingCalls.isEmpty()) {
+            gate.blockingCalls.poll().run();
+            threads++;
+            gate.channel.runPendingTasks();
+        }
+        assertEquals("no second thread: the run took them", 1, threads);
+        assertEquals(List.of(1, 2, 3, 4), handled);
+        assertEquals(range(1, 5), seqs(gate.replies()));
+    }
+
+    @Test
+    public void aNonBlockingCommandBetweenBlockingOnesRunsOnTheLoopInItsTurn() {
+        GateFixture gate = new GateFixture();
+        List<String> calls = new ArrayList<>();
+        boolean[] inLaneThread = new boolean[1];
+        gate.handler(1007, false, request -> {
+            calls.add("blocking " + request.seq());
+            return Reply.ok("ok", "");
+        });
+        gate.handler(1001, true, request -> {
+            calls.add("non-blocking " + request.seq() + (inLaneThread[0] ? " in the lane" : " on the loop"));
+            return Reply.ok("ok", "");
+        });
+        gate.send(concat(request(1007, 1, "a"), request(1007, 2, "b"), request(1001, 3, "c"), request(1007, 4, "d")));
+        while (!gate.blockingCalls.isEmpty()) {
+            inLaneThread[0] = true;
+            gate.blockingCalls.poll().run();
+            inLaneThread[0] = false;
+            gate.channel.runPendingTasks();
+        }
+        assertEquals(List.of("blocking 1", "blocking 2", "non-blocking 3 on the loop", "blocking 4"), calls);
+        assertEquals(range(1, 5), seqs(gate.replies()));
+        assertEquals(0, gate.memory.total());
+    }
+
+    @Test
+    public void aConnectionClosedWhileItsLaneRunsEndsTheRunAfterTheCallAtWork() {
+        GateFixture gate = new GateFixture();
+        List<Integer> handled = new ArrayList<>();
+        gate.handler(1007, false, request -> {
+            handled.add(request.seq());
+            if (request.seq() == 1) {
+                gate.channel.close();
+            }
+            return Reply.ok("ok", "");
+        });
+        gate.send(requests(1007, 1, 10));
+        gate.runBlockingCalls();
+        assertEquals("nothing after the call at work", List.of(1), handled);
+        assertTrue(gate.replies().isEmpty());
     }
 
     static byte[] concat(byte[]... parts) {

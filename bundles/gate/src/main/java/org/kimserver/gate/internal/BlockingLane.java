@@ -1,0 +1,236 @@
+package org.kimserver.gate.internal;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.kimserver.api.Reply;
+
+/**
+ * One connection's blocking requests, run one after another on one virtual thread, with the replies handed back to
+ * the connection's event loop in batches.
+ *
+ * <p>A virtual thread per request would cost two hand-offs per request (event loop to the thread, and back), each
+ * a wake-up. Here the loop hands requests over while the lane's thread runs, and the thread takes them in turn
+ * without a hand-off each; it posts a task to the loop only when the replies waiting for the loop were none, so a
+ * busy loop takes the replies of many calls in one task, and an idle one gets each reply at once.
+ *
+ * <p>The lane runs only requests whose command has a blocking handler. At the first one that has not (a
+ * non-blocking handler, which must run on the loop, or none), it stops and leaves that request and the ones behind
+ * it to the loop, which then goes on in request order. The loop owns every other decision (unknown commands, the
+ * wait for a handler being updated, closing).
+ */
+final class BlockingLane implements Runnable {
+
+    /** What the lane asks of its connection, from the lane's thread. */
+    interface Calls {
+        /** The blocking handler of the request's command, entered for one call; null if it has none. */
+        HandlerEntry enterBlocking(GateRequest request);
+
+        /** Calls an entered handler and returns its reply, or the reply for its failure. */
+        Reply invoke(HandlerEntry handler, GateRequest request);
+    }
+
+    /** A request that was run, and its reply. */
+    record Answered(GateRequest request, Reply reply) {
+    }
+
+    /**
+     * What the loop takes back in one task: the replies in request order, and, once the lane has stopped, the
+     * requests it left unrun, in order.
+     */
+    record Batch(List<Answered> answered, boolean stopped, List<GateRequest> left) {
+    }
+
+    private final Calls calls;
+    private final Executor threads;
+    private final Executor loop;
+    private final Runnable takeBack;
+    /** Guards everything below: the loop and the lane's thread each hold it only to move requests or replies. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<GateRequest> inbox = new ArrayDeque<>();
+    private ArrayList<Answered> outbox = new ArrayList<>();
+    /** A thread takes from the inbox. */
+    private boolean running;
+    /** The thread has stopped, and the loop has not taken that back yet. */
+    private boolean stopped;
+    /** A take-back task is posted to the loop and has not run yet. */
+    private boolean takeBackPosted;
+    /** The connection has closed: nothing more is run or handed back. */
+    private boolean cancelled;
+
+    /**
+     * @param threads  where the lane's thread runs (virtual threads)
+     * @param loop     the connection's event loop
+     * @param takeBack run on the loop to take a {@link #takeBack() batch}
+     */
+    BlockingLane(Calls calls, Executor threads, Executor loop, Runnable takeBack) {
+        this.calls = calls;
+        this.threads = threads;
+        this.loop = loop;
+        this.takeBack = takeBack;
+    }
+
+    /**
+     * From the loop, once the previous run has been taken back: runs {@code first} and whatever is {@link #offer
+     * offered} while this run lasts.
+     *
+     * @throws RejectedExecutionException if no thread can be started (the gate is stopping)
+     */
+    void start(GateRequest first) {
+        lock.lock();
+        try {
+            inbox.add(first);
+            running = true;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            threads.execute(this);
+        } catch (RejectedExecutionException e) {
+            lock.lock();
+            try {
+                inbox.clear();
+                running = false;
+            } finally {
+                lock.unlock();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * From the loop: queues {@code request} behind the ones this run has, if it still runs. {@code false} if it has
+     * stopped (the loop keeps the request until it has taken the run back).
+     */
+    boolean offer(GateRequest request) {
+        lock.lock();
+        try {
+            if (!running) {
+                return false;
+            }
+            inbox.add(request);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** From the loop, in the task posted to it: the replies so far, and whether the run has stopped. */
+    Batch takeBack() {
+        lock.lock();
+        try {
+            takeBackPosted = false;
+            List<Answered> answered = outbox;
+            outbox = new ArrayList<>();
+            if (!stopped) {
+                return new Batch(answered, false, List.of());
+            }
+            stopped = false;
+            List<GateRequest> left = List.copyOf(inbox);
+            inbox.clear();
+            return new Batch(answered, true, left);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** From the loop: the connection has closed. The call at work finishes; nothing after it runs. */
+    void cancel() {
+        lock.lock();
+        try {
+            cancelled = true;
+            inbox.clear();
+            outbox.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void run() {
+        GateRequest request;
+        while ((request = take()) != null) {
+            HandlerEntry handler = calls.enterBlocking(request);
+            if (handler == null) { // the loop goes on from here, this request first
+                stopBefore(request);
+                return;
+            }
+            answer(request, calls.invoke(handler, request));
+        }
+    }
+
+    /** The next request; null once the run has stopped (nothing left, or the connection closed). */
+    private GateRequest take() {
+        boolean post;
+        lock.lock();
+        try {
+            GateRequest next = cancelled ? null : inbox.poll();
+            if (next != null) {
+                return next;
+            }
+            post = stop();
+        } finally {
+            lock.unlock();
+        }
+        if (post) {
+            post();
+        }
+        return null;
+    }
+
+    private void stopBefore(GateRequest request) {
+        boolean post;
+        lock.lock();
+        try {
+            if (!cancelled) {
+                inbox.addFirst(request);
+            }
+            post = stop();
+        } finally {
+            lock.unlock();
+        }
+        if (post) {
+            post();
+        }
+    }
+
+    private void answer(GateRequest request, Reply reply) {
+        lock.lock();
+        try {
+            if (cancelled) {
+                return;
+            }
+            outbox.add(new Answered(request, reply));
+            if (takeBackPosted) {
+                return; // the task posted earlier has not run yet: it takes this reply too
+            }
+            takeBackPosted = true;
+        } finally {
+            lock.unlock();
+        }
+        post();
+    }
+
+    /** Under the lock: the run stops; whether a take-back must be posted to tell the loop. */
+    private boolean stop() {
+        running = false;
+        if (cancelled) {
+            return false;
+        }
+        stopped = true;
+        boolean post = !takeBackPosted;
+        takeBackPosted = true;
+        return post;
+    }
+
+    private void post() {
+        try {
+            loop.execute(takeBack);
+        } catch (RejectedExecutionException e) { // the loop has shut down: the gate stopped, its connections closed
+            cancel();
+        }
+    }
+}
