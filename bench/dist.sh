@@ -1,5 +1,5 @@
 # Sourced by the benchmark scripts: starts a copy of the built distribution with its gate on $port and extra
-# top-level keys ($1: JSON members without braces or a trailing comma), with module-bench (cmd 2001) beside
+# top-level keys ($1: JSON members without braces or a trailing comma), with module-bench (cmds 2001, 2002) beside
 # module-test in deploy/, waits until both serve, and stops it on exit.
 # Sets: home (the copy), pid (the server's). Needs: the build (./dev mvn -q install -DskipTests).
 kim_start_copy() {

@@ -3,9 +3,9 @@
 # a freshly started distribution, client and server on this machine. Measures the server's CPU time from
 # /proc/<pid>/stat around the measured run (warm-up runs excluded) and prints one RESULT line per run.
 # Usage: bench/gate.sh [users=10000] [packets=100] [runs=3]   (build first: ./dev mvn -q install -DskipTests)
-# Environment: KIM_BENCH_CMD (default 1001; 1007 the session command on the blocking path, 2001 module-bench's
-# handler that sleeps 1 ms), KIM_BENCH_PORT (default 3355), KIM_JAVA_OPTS (server JVM options),
-# KIM_BENCH_THREADS (client, 1),
+# Environment: KIM_BENCH_CMD (default 1001; 1007 the session command on the blocking path; module-bench's 2001,
+# which sleeps 1 ms, and 2002, which answers at once on the blocking path), KIM_BENCH_PORT (default 3355),
+# KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1),
 # KIM_IO_THREADS (the server's io_threads, default 0: one per core),
 # KIM_BENCH_OPTS (more kim-bench options, e.g. --frame-writes to write each request on its own as the original).
 set -euo pipefail

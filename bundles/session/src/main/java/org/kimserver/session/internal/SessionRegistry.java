@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -23,28 +22,33 @@ public final class SessionRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
 
     private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
-    private final ScheduledThreadPoolExecutor timer;
+    private final TimerWheel wheel = new TimerWheel(System::nanoTime);
+    /** Turns the wheel once a tick. */
+    private final ScheduledThreadPoolExecutor timerThread;
 
     public SessionRegistry() {
-        timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("kim-session-timer").daemon()
+        timerThread = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("kim-session-timer").daemon()
                 .factory());
-        timer.setRemoveOnCancelPolicy(true);
+        timerThread.scheduleAtFixedRate(wheel::turn, TimerWheel.TICK_NANOS, TimerWheel.TICK_NANOS,
+                TimeUnit.NANOSECONDS);
     }
 
     @Deactivate
     void deactivate() {
-        timer.shutdownNow();
+        timerThread.shutdownNow();
         sessions.clear();
     }
 
     private static final class Entry {
         final Session session;
         final Object owner;
-        volatile ScheduledFuture<?> timer;
+        final long repeatNanos;
+        volatile TimerWheel.Timer timer;
 
-        Entry(Session session, Object owner) {
+        Entry(Session session, Object owner, long repeatNanos) {
             this.session = session;
             this.owner = owner;
+            this.repeatNanos = repeatNanos;
         }
     }
 
@@ -56,16 +60,13 @@ public final class SessionRegistry {
         if (repeat.isNegative()) {
             throw new IllegalArgumentException("a session's repeat interval must not be negative: " + repeat);
         }
-        Entry entry = new Entry(session, owner);
+        Entry entry = new Entry(session, owner, repeat.toNanos());
         if (sessions.putIfAbsent(session.id(), entry) != null) {
             return false;
         }
-        long afterNanos = after.toNanos();
-        entry.timer = repeat.isZero()
-                ? timer.schedule(() -> expire(entry), afterNanos, TimeUnit.NANOSECONDS)
-                : timer.scheduleAtFixedRate(() -> repeat(entry), afterNanos, repeat.toNanos(), TimeUnit.NANOSECONDS);
+        entry.timer = wheel.schedule(() -> fire(entry), after.toNanos());
         if (sessions.get(session.id()) != entry) {
-            entry.timer.cancel(false); // deleted before its timer was set
+            cancel(entry); // deleted before its timer was set
         }
         return true;
     }
@@ -117,24 +118,25 @@ public final class SessionRegistry {
         });
     }
 
-    private static void cancel(Entry entry) {
-        ScheduledFuture<?> scheduled = entry.timer;
+    private void cancel(Entry entry) {
+        TimerWheel.Timer scheduled = entry.timer;
         if (scheduled != null) {
-            scheduled.cancel(false);
+            wheel.cancel(scheduled);
         }
     }
 
-    private void expire(Entry entry) {
-        if (sessions.remove(entry.session.id(), entry)) {
+    /** On the timer thread: a one-shot session expires; a repeating one is called and set again. */
+    private void fire(Entry entry) {
+        if (entry.repeatNanos == 0) {
+            if (sessions.remove(entry.session.id(), entry)) {
+                callOnTimeout(entry);
+            }
+        } else if (sessions.get(entry.session.id()) == entry) {
             callOnTimeout(entry);
-        }
-    }
-
-    private void repeat(Entry entry) {
-        if (sessions.get(entry.session.id()) == entry) {
-            callOnTimeout(entry);
-        } else {
-            cancel(entry);
+            entry.timer = wheel.schedule(() -> fire(entry), entry.repeatNanos);
+            if (sessions.get(entry.session.id()) != entry) {
+                cancel(entry); // deleted while it was being set again
+            }
         }
     }
 
