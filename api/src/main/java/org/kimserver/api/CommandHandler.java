@@ -15,7 +15,9 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <li>{@value #NON_BLOCKING}: {@code true} promises that {@link #handle} never blocks (no I/O, no locks held long,
  * no sleeping). Such a handler is called on the network thread that read the request, which is the fastest path.
  * Without it, calls run on virtual threads, so a handler may block on JDBC, Redis or another node the way the
- * original's coroutines did.</li>
+ * original's coroutines did. The calls for one connection may run one after another on the same virtual thread,
+ * as in a thread pool: a handler removes the ThreadLocals it sets (the gate clears the interrupt flag and restores
+ * the context class loader between calls).</li>
  * <li>{@code service.ranking}: when two handlers claim one command, the higher ranking wins (ties: the older
  * service); {@code kim:cmds} lists the losers.</li>
  * </ul>
@@ -26,7 +28,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * clients are connected receives the next request for its command. When it is unregistered it receives no new
  * requests, and its unregistration waits until the calls in progress have returned; requests that arrive while its
  * command has no handler wait a moment (the gate's {@code handler_grace_ms}) for one, so that updating a bundle
- * fails no request. A handler that throws gets a
+ * fails no request. A handler that throws (an exception or an error) gets a
  * reply with code {@link ErrorCode#FAILED} and a short message; the connection stays open and the stack trace
  * is logged once.
  */

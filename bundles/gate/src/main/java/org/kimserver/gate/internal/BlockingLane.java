@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.kimserver.api.Reply;
 
@@ -17,12 +18,20 @@ import org.kimserver.api.Reply;
  * without a hand-off each; it posts a task to the loop only when the replies waiting for the loop were none, so a
  * busy loop takes the replies of many calls in one task, and an idle one gets each reply at once.
  *
+ * <p>The thread is shared the way a coroutine was in the original, and not further: what a call leaves on it (the
+ * interrupt flag, the context class loader) is cleared before the next, and it yields its carrier between calls
+ * once it has run for {@link #SLICE_NANOS}, so that a connection pipelining heavy calls takes turns with the
+ * others as it did with a thread per call (virtual threads are not time-sliced). ThreadLocals are the caller's to
+ * remove, as in a thread pool.
+ *
  * <p>The lane runs only requests whose command has a blocking handler. At the first one that has not (a
  * non-blocking handler, which must run on the loop, or none), it stops and leaves that request and the ones behind
  * it to the loop, which then goes on in request order. The loop owns every other decision (unknown commands, the
  * wait for a handler being updated, closing).
  */
 final class BlockingLane implements Runnable {
+    /** How long a lane runs calls before it lets other virtual threads have its carrier. */
+    static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /** What the lane asks of its connection, from the lane's thread. */
     interface Calls {
@@ -151,6 +160,9 @@ final class BlockingLane implements Runnable {
 
     @Override
     public void run() {
+        Thread thread = Thread.currentThread();
+        ClassLoader loader = thread.getContextClassLoader();
+        long sliceStart = System.nanoTime();
         GateRequest request;
         while ((request = take()) != null) {
             HandlerEntry handler = calls.enterBlocking(request);
@@ -158,7 +170,16 @@ final class BlockingLane implements Runnable {
                 stopBefore(request);
                 return;
             }
-            answer(request, calls.invoke(handler, request));
+            Reply reply = calls.invoke(handler, request);
+            Thread.interrupted(); // a flag a handler left set would fail the next request's first blocking call
+            if (thread.getContextClassLoader() != loader) {
+                thread.setContextClassLoader(loader);
+            }
+            answer(request, reply);
+            if (System.nanoTime() - sliceStart > SLICE_NANOS) {
+                Thread.yield();
+                sliceStart = System.nanoTime();
+            }
         }
     }
 

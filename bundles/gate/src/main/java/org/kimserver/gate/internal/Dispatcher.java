@@ -357,7 +357,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements BlockingL
                 throw new NullPointerException("the handler returned no reply");
             }
             return reply;
-        } catch (Exception | LinkageError | AssertionError | StackOverflowError failure) {
+        } catch (Throwable failure) { // an Error too: the request must get its reply, and a lane must go on
             if (handler.firstFailure(failure)) {
                 LOG.warn("cmd {} seq {}: handler {} failed (further {} failures of it are logged at debug)",
                         Integer.toUnsignedString(request.cmd()), Integer.toUnsignedString(request.seq()),

@@ -220,6 +220,42 @@ public class DispatcherTest {
         assertTrue(gate.replies().isEmpty());
     }
 
+    @Test
+    public void aHandlerThrowingAnErrorGetsCode1AndTheConnectionGoesOn() {
+        GateFixture gate = new GateFixture().echo(1001);
+        gate.handler(1007, false, request -> {
+            throw new Error("not an exception");
+        });
+        gate.send(request(1007, 1, "a"));
+        gate.runBlockingCalls();
+        gate.send(request(1001, 2, "b"));
+        List<ReplyFrame> replies = gate.replies();
+        assertEquals(List.of(1, 2), seqs(replies));
+        assertEquals(1, replies.get(0).code());
+        assertEquals(0, replies.get(1).code());
+    }
+
+    @Test
+    public void anInterruptLeftByOneHandlerDoesNotFailTheNextRequestOfItsLane() throws InterruptedException {
+        GateFixture gate = new GateFixture();
+        gate.handler(1007, false, request -> {
+            Thread.currentThread().interrupt(); // as after catching an InterruptedException
+            return Reply.ok("ok", "");
+        });
+        gate.handler(1009, false, request -> {
+            Thread.sleep(1); // any blocking call
+            return Reply.ok("ok", "slept");
+        });
+        gate.send(concat(request(1007, 1, "a"), request(1009, 2, "b")));
+        while (!gate.blockingCalls.isEmpty()) { // each run on a thread of its own, as the gate's executor does
+            Thread.ofVirtual().start(gate.blockingCalls.poll()).join();
+            gate.channel.runPendingTasks();
+        }
+        List<ReplyFrame> replies = gate.replies();
+        assertEquals(List.of(1, 2), seqs(replies));
+        assertEquals(new ReplyFrame(1010, 2, 0, "slept"), replies.get(1));
+    }
+
     static byte[] concat(byte[]... parts) {
         int length = 0;
         for (byte[] part : parts) {
