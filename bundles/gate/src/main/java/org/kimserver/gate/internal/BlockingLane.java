@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.kimserver.api.Reply;
 
 /**
@@ -57,8 +56,11 @@ final class BlockingLane implements Runnable {
     private final Executor threads;
     private final Executor loop;
     private final Runnable takeBack;
-    /** Guards everything below: the loop and the lane's thread each hold it only to move requests or replies. */
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Guards everything below: the loop and the lane's thread each hold it only to move requests or replies. A
+     * monitor, which spins a moment before it parks: a virtual thread parked on a lock gives up its carrier.
+     */
+    private final Object lock = new Object();
     private final ArrayDeque<GateRequest> inbox = new ArrayDeque<>();
     private ArrayList<Answered> outbox = new ArrayList<>();
     /** A thread takes from the inbox. */
@@ -89,22 +91,16 @@ final class BlockingLane implements Runnable {
      * @throws RejectedExecutionException if no thread can be started (the gate is stopping)
      */
     void start(GateRequest first) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             inbox.add(first);
             running = true;
-        } finally {
-            lock.unlock();
         }
         try {
             threads.execute(this);
         } catch (RejectedExecutionException e) {
-            lock.lock();
-            try {
+            synchronized (lock) {
                 inbox.clear();
                 running = false;
-            } finally {
-                lock.unlock();
             }
             throw e;
         }
@@ -115,22 +111,18 @@ final class BlockingLane implements Runnable {
      * stopped (the loop keeps the request until it has taken the run back).
      */
     boolean offer(GateRequest request) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!running) {
                 return false;
             }
             inbox.add(request);
             return true;
-        } finally {
-            lock.unlock();
         }
     }
 
     /** From the loop, in the task posted to it: the replies so far, and whether the run has stopped. */
     Batch takeBack() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             takeBackPosted = false;
             List<Answered> answered = outbox;
             outbox = new ArrayList<>();
@@ -141,20 +133,15 @@ final class BlockingLane implements Runnable {
             List<GateRequest> left = List.copyOf(inbox);
             inbox.clear();
             return new Batch(answered, true, left);
-        } finally {
-            lock.unlock();
         }
     }
 
     /** From the loop: the connection has closed. The call at work finishes; nothing after it runs. */
     void cancel() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             cancelled = true;
             inbox.clear();
             outbox.clear();
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -186,15 +173,12 @@ final class BlockingLane implements Runnable {
     /** The next request; null once the run has stopped (nothing left, or the connection closed). */
     private GateRequest take() {
         boolean post;
-        lock.lock();
-        try {
+        synchronized (lock) {
             GateRequest next = cancelled ? null : inbox.poll();
             if (next != null) {
                 return next;
             }
             post = stop();
-        } finally {
-            lock.unlock();
         }
         if (post) {
             post();
@@ -204,14 +188,11 @@ final class BlockingLane implements Runnable {
 
     private void stopBefore(GateRequest request) {
         boolean post;
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!cancelled) {
                 inbox.addFirst(request);
             }
             post = stop();
-        } finally {
-            lock.unlock();
         }
         if (post) {
             post();
@@ -219,8 +200,7 @@ final class BlockingLane implements Runnable {
     }
 
     private void answer(GateRequest request, Reply reply) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (cancelled) {
                 return;
             }
@@ -229,8 +209,6 @@ final class BlockingLane implements Runnable {
                 return; // the task posted earlier has not run yet: it takes this reply too
             }
             takeBackPosted = true;
-        } finally {
-            lock.unlock();
         }
         post();
     }
