@@ -1,14 +1,15 @@
 package org.kimserver.session.internal;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Timers on a wheel of {@value #SLOTS} slots of {@link #TICK_NANOS} each: setting and cancelling a timer lock one
- * slot for a few list operations, and wake nobody; a timer thread {@link #turn turns} the wheel once a tick and runs
- * what is due. Sessions are mostly deleted long before they expire (the original's session command creates and
+ * Timers on wheels of {@value #SLOTS} slots of {@link #TICK_NANOS} each: setting and cancelling a timer lock one
+ * slot for a few list operations, and wake nobody; a timer thread {@link #turn turns} the wheels once a tick and
+ * runs what is due. Sessions are mostly deleted long before they expire (the original's session command creates and
  * deletes one per request), and a {@code ScheduledThreadPoolExecutor} woke its thread for nearly every such timer:
  * each new one became the head of an otherwise empty queue. The original's session timers tick at 10 Hz; these at
  * 100 Hz.
@@ -16,6 +17,7 @@ import java.util.function.LongSupplier;
 final class TimerWheel {
     static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     static final int SLOTS = 512;
+    static final int RINGS = 16;
     private static final int MASK = SLOTS - 1;
 
     /** A timer set on the wheel. */
@@ -60,17 +62,66 @@ final class TimerWheel {
         }
     }
 
-    private final Slot[] slots = new Slot[SLOTS];
+    /** One wheel of slots, with the tick it turns next. */
+    private static final class Ring {
+        private final Slot[] slots = new Slot[SLOTS];
+        /** The next tick to turn: every timer due before it has fired. Written under the lock of that tick's slot. */
+        private volatile long nextTick;
+
+        Ring() {
+            for (int i = 0; i < SLOTS; i++) {
+                slots[i] = new Slot();
+            }
+        }
+
+        Timer schedule(Runnable task, long due) {
+            while (true) {
+                long tick = Math.max(due, nextTick);
+                Slot slot = slots[(int) (tick & MASK)];
+                synchronized (slot) {
+                    // The ring may have turned past the tick meanwhile; the slot's lock holds it still from here.
+                    if (tick >= nextTick) {
+                        Timer timer = new Timer(task, tick);
+                        slot.link(timer);
+                        return timer;
+                    }
+                }
+            }
+        }
+
+        /** Takes the timers due up to {@code now} into {@code due}. */
+        void turn(long now, List<Timer> due) {
+            for (long tick = nextTick; tick <= now; tick++) {
+                Slot slot = slots[(int) (tick & MASK)];
+                synchronized (slot) {
+                    for (Timer timer = slot.head; timer != null; ) {
+                        Timer next = timer.next;
+                        if (timer.dueTick <= tick) { // else it is due on a later turn of the ring
+                            slot.unlink(timer);
+                            due.add(timer);
+                        }
+                        timer = next;
+                    }
+                    nextTick = tick + 1;
+                }
+            }
+        }
+    }
+
+    /**
+     * Rings a thread picks by its id: timers set in the same tick by different threads would otherwise all take
+     * the lock of one slot (measured: two threads creating and deleting sessions took 1.2 µs a pair with one ring,
+     * 0.15 µs with one thread).
+     */
+    private final Ring[] rings = new Ring[RINGS];
     private final LongSupplier nanoClock;
     private final long origin;
-    /** The next tick to turn: every timer due before it has fired. Written under the lock of that tick's slot. */
-    private volatile long nextTick;
 
     TimerWheel(LongSupplier nanoClock) {
         this.nanoClock = nanoClock;
         this.origin = nanoClock.getAsLong();
-        for (int i = 0; i < SLOTS; i++) {
-            slots[i] = new Slot();
+        for (int i = 0; i < RINGS; i++) {
+            rings[i] = new Ring();
         }
     }
 
@@ -78,18 +129,7 @@ final class TimerWheel {
     Timer schedule(Runnable task, long delayNanos) {
         // Rounded up: a timer never fires early.
         long due = Math.ceilDiv(nanoClock.getAsLong() - origin + delayNanos, TICK_NANOS);
-        while (true) {
-            long tick = Math.max(due, nextTick);
-            Slot slot = slots[(int) (tick & MASK)];
-            synchronized (slot) {
-                // The wheel may have turned past the tick meanwhile; the slot's lock holds it still from here.
-                if (tick >= nextTick) {
-                    Timer timer = new Timer(task, tick);
-                    slot.link(timer);
-                    return timer;
-                }
-            }
-        }
+        return rings[(int) (Thread.currentThread().threadId() & (RINGS - 1))].schedule(task, due);
     }
 
     /** Whether the timer was cancelled before it fired. */
@@ -107,26 +147,19 @@ final class TimerWheel {
         }
     }
 
-    /** Runs what is due now, in the calling thread (the timer thread); a task that throws is the caller's. */
+    /**
+     * Runs what is due now, in the order of the ticks it was due at, in the calling thread (the timer thread). The
+     * tasks must not throw.
+     */
     void turn() {
         long now = (nanoClock.getAsLong() - origin) / TICK_NANOS;
-        List<Runnable> due = new ArrayList<>();
-        for (long tick = nextTick; tick <= now; tick++) {
-            Slot slot = slots[(int) (tick & MASK)];
-            synchronized (slot) {
-                for (Timer timer = slot.head; timer != null; ) {
-                    Timer next = timer.next;
-                    if (timer.dueTick <= tick) { // else it is due on a later turn of the wheel
-                        slot.unlink(timer);
-                        due.add(timer.task);
-                    }
-                    timer = next;
-                }
-                nextTick = tick + 1;
-            }
+        List<Timer> due = new ArrayList<>();
+        for (Ring ring : rings) {
+            ring.turn(now, due);
         }
-        for (Runnable task : due) {
-            task.run();
+        due.sort(Comparator.comparingLong(timer -> timer.dueTick));
+        for (Timer timer : due) {
+            timer.task.run();
         }
     }
 }
