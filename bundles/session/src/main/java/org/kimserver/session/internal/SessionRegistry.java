@@ -45,35 +45,60 @@ public final class SessionRegistry {
     }
 
     private static final class Entry {
+        /** The session's id when it was added: a module's session may not answer the same, or at all, later. */
+        final String id;
         final Session session;
         final Object owner;
         final long repeatNanos;
+        /** System.nanoTime() when the timer is due next; the timer thread moves it on by repeatNanos. */
+        long dueAt;
         volatile TimerWheel.Timer timer;
 
-        Entry(Session session, Object owner, long repeatNanos) {
+        Entry(String id, Session session, Object owner, long repeatNanos, long dueAt) {
+            this.id = id;
             this.session = session;
             this.owner = owner;
             this.repeatNanos = repeatNanos;
+            this.dueAt = dueAt;
         }
     }
 
     boolean add(Session session, Duration after, Duration repeat, Object owner) {
-        Objects.requireNonNull(session.id(), "session id");
+        String id = Objects.requireNonNull(session.id(), "session id");
         if (after.isNegative() || after.isZero()) {
             throw new IllegalArgumentException("a session's expiry must be positive, not " + after);
         }
         if (repeat.isNegative()) {
             throw new IllegalArgumentException("a session's repeat interval must not be negative: " + repeat);
         }
-        Entry entry = new Entry(session, owner, repeat.toNanos());
-        if (sessions.putIfAbsent(session.id(), entry) != null) {
+        long afterNanos = nanos(after);
+        Entry entry = new Entry(id, session, owner, nanos(repeat), plus(System.nanoTime(), afterNanos));
+        if (sessions.putIfAbsent(id, entry) != null) {
             return false;
         }
-        entry.timer = wheel.schedule(() -> fire(entry), after.toNanos());
-        if (sessions.get(session.id()) != entry) {
+        entry.timer = wheel.schedule(() -> fire(entry), afterNanos);
+        if (sessions.get(id) != entry) {
             cancel(entry); // deleted before its timer was set
         }
         return true;
+    }
+
+    /** A duration in nanoseconds; one too long for a long is as good as never. */
+    private static long nanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** {@code a + b}, or Long.MAX_VALUE past it. */
+    private static long plus(long a, long b) {
+        try {
+            return Math.addExact(a, b);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     <S extends Session> S getOrCreate(String id, Class<S> type, Function<String, S> factory, Duration after,
@@ -130,28 +155,39 @@ public final class SessionRegistry {
         }
     }
 
-    /** On the timer thread: a one-shot session expires; a repeating one is called and set again. */
+    /**
+     * On the timer thread: a one-shot session expires; a repeating one is called and set again at its rate. Nothing
+     * may escape: the timer thread turns every session's timers.
+     */
     private void fire(Entry entry) {
-        if (entry.repeatNanos == 0) {
-            if (sessions.remove(entry.session.id(), entry)) {
+        try {
+            if (entry.repeatNanos == 0) {
+                if (sessions.remove(entry.id, entry)) {
+                    callOnTimeout(entry);
+                }
+            } else if (sessions.get(entry.id) == entry) {
                 callOnTimeout(entry);
+                // From when it was due, not from now: the calls keep their rate however late this one ran.
+                entry.dueAt = plus(entry.dueAt, entry.repeatNanos);
+                long delay = entry.dueAt == Long.MAX_VALUE ? Long.MAX_VALUE
+                        : Math.max(0, entry.dueAt - System.nanoTime());
+                entry.timer = wheel.schedule(() -> fire(entry), delay);
+                if (sessions.get(entry.id) != entry) {
+                    cancel(entry); // deleted while it was being set again
+                }
             }
-        } else if (sessions.get(entry.session.id()) == entry) {
-            callOnTimeout(entry);
-            entry.timer = wheel.schedule(() -> fire(entry), entry.repeatNanos);
-            if (sessions.get(entry.session.id()) != entry) {
-                cancel(entry); // deleted while it was being set again
-            }
+        } catch (RuntimeException | Error e) {
+            LOG.warn("session {}: its timer failed", entry.id, e);
         }
     }
 
     /** On a virtual thread: onTimeout may block, and the one timer thread serves every session. */
     private static void callOnTimeout(Entry entry) {
-        Thread.ofVirtual().name("kim-session-" + entry.session.id()).start(() -> {
+        Thread.ofVirtual().name("kim-session-" + entry.id).start(() -> {
             try {
                 entry.session.onTimeout();
             } catch (RuntimeException | Error e) {
-                LOG.warn("session {}: onTimeout failed", entry.session.id(), e);
+                LOG.warn("session {}: onTimeout failed", entry.id, e);
             }
         });
     }

@@ -127,9 +127,16 @@ final class TimerWheel {
 
     /** Sets {@code task} to run once, {@code delayNanos} from now or up to a tick later. */
     Timer schedule(Runnable task, long delayNanos) {
+        long at = nanoClock.getAsLong() - origin + delayNanos;
+        if (at < 0) {
+            at = Long.MAX_VALUE; // past what a long holds: a delay meant as never
+        }
         // Rounded up: a timer never fires early.
-        long due = Math.ceilDiv(nanoClock.getAsLong() - origin + delayNanos, TICK_NANOS);
-        return rings[(int) (Thread.currentThread().threadId() & (RINGS - 1))].schedule(task, due);
+        return ring().schedule(task, Math.ceilDiv(at, TICK_NANOS));
+    }
+
+    private Ring ring() {
+        return rings[(int) (Thread.currentThread().threadId() & (RINGS - 1))];
     }
 
     /** Whether the timer was cancelled before it fired. */
@@ -149,7 +156,8 @@ final class TimerWheel {
 
     /**
      * Runs what is due now, in the order of the ticks it was due at, in the calling thread (the timer thread). The
-     * tasks must not throw.
+     * tasks must not throw: one that does loses the timers after it in this turn, and stops a turn run at a fixed
+     * rate by an executor.
      */
     void turn() {
         long now = (nanoClock.getAsLong() - origin) / TICK_NANOS;

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.After;
 import org.junit.Test;
 import org.kimserver.api.Session;
@@ -97,6 +98,55 @@ public class SessionRegistryTest {
     @Test(expected = IllegalArgumentException.class)
     public void zeroExpiryIsRefusedAsTheOriginalDoes() {
         registry.add(new Recording("z"), Duration.ZERO, Duration.ZERO, owner);
+    }
+
+    @Test
+    public void aSessionWhoseIdThrowsWhenItFiresStopsNoOtherTimer() throws Exception {
+        AtomicInteger idCalls = new AtomicInteger();
+        registry.add(new Session() {
+            @Override
+            public String id() {
+                if (idCalls.incrementAndGet() > 1) {
+                    throw new IllegalStateException("a careless module: id() after its user left");
+                }
+                return "careless";
+            }
+        }, Duration.ofMillis(20), Duration.ofMillis(20), owner);
+        Thread.sleep(100);
+        registry.add(new Recording("good"), Duration.ofMillis(20), Duration.ZERO, new Object());
+        assertEquals("good", nextTimeout());
+    }
+
+    @Test
+    public void repeatingSessionsKeepTheirRate() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        long start = System.nanoTime();
+        registry.add(new Session() {
+            @Override
+            public String id() {
+                return "every 20 ms";
+            }
+
+            @Override
+            public void onTimeout() {
+                calls.incrementAndGet();
+            }
+        }, Duration.ofMillis(20), Duration.ofMillis(20), owner);
+        Thread.sleep(1_000);
+        int called = calls.get();
+        long expected = (System.nanoTime() - start) / TimeUnit.MILLISECONDS.toNanos(20);
+        // One tick (10 ms) late each time would make it 34 in a second.
+        assertTrue(called + " calls, about " + expected + " expected", called >= expected - 5 && called <= expected);
+    }
+
+    @Test
+    public void anExpiryOrRepeatTooLongForALongIsNever() throws Exception {
+        registry.add(new Recording("forever"), Duration.ofNanos(Long.MAX_VALUE), Duration.ZERO, owner);
+        registry.add(new Recording("longer"), Duration.ofDays(1_000_000_000L), Duration.ZERO, owner);
+        registry.add(new Recording("once"), Duration.ofMillis(10), Duration.ofNanos(Long.MAX_VALUE), owner);
+        assertEquals("once", nextTimeout());
+        assertEquals(null, timeouts.poll(300, TimeUnit.MILLISECONDS));
+        assertEquals(3, registry.size());
     }
 
     @Test
