@@ -6,7 +6,10 @@ import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.Test;
 
 /** The wheel on a clock the test moves: never early, at most a tick late, cancels, and several turns long. */
@@ -71,5 +74,65 @@ public class TimerWheelTest {
         wheel.schedule(() -> fired.add("t"), TimeUnit.MILLISECONDS.toNanos(10));
         advanceMillis(20);
         assertEquals(List.of("t"), fired);
+    }
+
+    @Test
+    public void timersSetAndCancelledFromManyThreadsWhileItTurnsAreNeitherLostNorFiredTwice() throws Exception {
+        TimerWheel onRealTime = new TimerWheel(System::nanoTime);
+        int perThread = 40_000;
+        int threads = 6;
+        int n = perThread * threads;
+        AtomicIntegerArray fired = new AtomicIntegerArray(n);
+        long[] notBefore = new long[n];
+        long[] firedAt = new long[n];
+        boolean[] cancelled = new boolean[n];
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread turner = Thread.ofPlatform().start(() -> {
+            while (!stop.get()) {
+                onRealTime.turn();
+            }
+        });
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int tt = t;
+            Runnable r = () -> {
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                for (int k = 0; k < perThread; k++) {
+                    int i = tt * perThread + k;
+                    long delay = rnd.nextInt(4) == 0 ? 0 : rnd.nextLong(30_000_000L);
+                    notBefore[i] = System.nanoTime() + delay;
+                    TimerWheel.Timer timer = onRealTime.schedule(() -> {
+                        firedAt[i] = System.nanoTime();
+                        fired.incrementAndGet(i);
+                    }, delay);
+                    if (rnd.nextBoolean()) {
+                        if (rnd.nextBoolean()) {
+                            Thread.onSpinWait();
+                        }
+                        cancelled[i] = onRealTime.cancel(timer);
+                    }
+                }
+            };
+            ts.add(t % 2 == 0 ? Thread.ofPlatform().start(r) : Thread.ofVirtual().start(r));
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        Thread.sleep(200);
+        stop.set(true);
+        turner.join();
+        int lost = 0;
+        int twice = 0;
+        int cancelledButFired = 0;
+        int early = 0;
+        for (int i = 0; i < n; i++) {
+            int f = fired.get(i);
+            twice += f > 1 ? 1 : 0;
+            cancelledButFired += cancelled[i] && f > 0 ? 1 : 0;
+            lost += !cancelled[i] && f == 0 ? 1 : 0;
+            early += f > 0 && firedAt[i] < notBefore[i] ? 1 : 0;
+        }
+        assertEquals("of " + n + ": lost " + lost + ", twice " + twice + ", cancelled but fired " + cancelledButFired
+                + ", early " + early, 0, lost + twice + cancelledButFired + early);
     }
 }
