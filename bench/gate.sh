@@ -24,8 +24,9 @@ hz=$(getconf CLK_TCK)
 bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" ${KIM_BENCH_OPTS:-} 127.0.0.1 "$port" "$cmd" "$@"; }
 
 # Warm-up: let the JIT compile the server's request path before anything is measured.
-bench 1000 100 > /dev/null
-bench 2000 100 > /dev/null
+for warm in 1000 2000; do
+    out=$(bench "$warm" 100) || { echo "warm-up with $warm users failed:"; echo "$out"; exit 1; }
+done
 
 echo "gate benchmark: cmd $cmd, $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r), server pid $pid" \
     "($("$home/bin/kimserver" console kim:stats | sed -n 's/^gate *//p'))"
