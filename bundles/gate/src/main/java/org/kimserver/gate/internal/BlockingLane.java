@@ -18,10 +18,11 @@ import org.kimserver.api.Reply;
  * busy loop takes the replies of many calls in one task, and an idle one gets each reply at once.
  *
  * <p>The thread is shared the way a coroutine was in the original, and not further: what a call leaves on it (the
- * interrupt flag, the context class loader) is cleared before the next, and it yields its carrier between calls
- * once it has run for {@link #SLICE_NANOS}, so that a connection pipelining heavy calls takes turns with the
- * others as it did with a thread per call (virtual threads are not time-sliced). ThreadLocals are the caller's to
- * remove, as in a thread pool.
+ * interrupt flag, the context class loader) is cleared before the next, and a run that has lasted a slice
+ * ({@link #SLICE_NANOS} in the gate) stops between calls and leaves the rest to the loop, which starts a new thread for it behind
+ * the threads already waiting for a carrier: so a connection pipelining heavy calls takes turns with the others
+ * as it did with a thread per call (virtual threads are not time-sliced, and a virtual thread that yields its
+ * carrier may get it straight back). ThreadLocals are the caller's to remove, as in a thread pool.
  *
  * <p>The lane runs only requests whose command has a blocking handler. At the first one that has not (a
  * non-blocking handler, which must run on the loop, or none), it stops and leaves that request and the ones behind
@@ -29,8 +30,12 @@ import org.kimserver.api.Reply;
  * wait for a handler being updated, closing).
  */
 final class BlockingLane implements Runnable {
-    /** How long a lane runs calls before it lets other virtual threads have its carrier. */
-    static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long a run lasts before it stops between calls and lets other virtual threads have its carrier: about an
+     * operating system's time slice. Wall time, so a run of calls that block (and give up the carrier while they
+     * wait) stops too; each stop costs a hand-off to the loop and back, one per 10 ms.
+     */
+    static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /** What the lane asks of its connection, from the lane's thread. */
     interface Calls {
@@ -54,6 +59,7 @@ final class BlockingLane implements Runnable {
 
     private final Calls calls;
     private final Executor threads;
+    private final long sliceNanos;
     private final Executor loop;
     private final Runnable takeBack;
     /**
@@ -73,13 +79,15 @@ final class BlockingLane implements Runnable {
     private boolean cancelled;
 
     /**
-     * @param threads  where the lane's thread runs (virtual threads)
-     * @param loop     the connection's event loop
-     * @param takeBack run on the loop to take a {@link #takeBack() batch}
+     * @param threads    where the lane's thread runs (virtual threads)
+     * @param sliceNanos how long a run lasts before it stops between calls
+     * @param loop       the connection's event loop
+     * @param takeBack   run on the loop to take a {@link #takeBack() batch}
      */
-    BlockingLane(Calls calls, Executor threads, Executor loop, Runnable takeBack) {
+    BlockingLane(Calls calls, Executor threads, long sliceNanos, Executor loop, Runnable takeBack) {
         this.calls = calls;
         this.threads = threads;
+        this.sliceNanos = sliceNanos;
         this.loop = loop;
         this.takeBack = takeBack;
     }
@@ -163,9 +171,9 @@ final class BlockingLane implements Runnable {
                 thread.setContextClassLoader(loader);
             }
             answer(request, reply);
-            if (System.nanoTime() - sliceStart > SLICE_NANOS) {
-                Thread.yield();
-                sliceStart = System.nanoTime();
+            if (System.nanoTime() - sliceStart > sliceNanos) {
+                stopBefore(null); // the loop goes on with the rest on a new thread, after the others waiting
+                return;
             }
         }
     }
@@ -186,10 +194,11 @@ final class BlockingLane implements Runnable {
         return null;
     }
 
+    /** Stops the run, {@code request} (if not null) and the inbox left to the loop. */
     private void stopBefore(GateRequest request) {
         boolean post;
         synchronized (lock) {
-            if (!cancelled) {
+            if (request != null && !cancelled) {
                 inbox.addFirst(request);
             }
             post = stop();

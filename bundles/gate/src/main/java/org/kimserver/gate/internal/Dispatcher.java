@@ -243,7 +243,8 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements BlockingL
 
     private void runInLane(GateRequest request) {
         if (lane == null) {
-            lane = new BlockingLane(this, gate.handlerThreads(), ctx.executor(), this::takeBack);
+            lane = new BlockingLane(this, gate.handlerThreads(), gate.laneSliceNanos(), ctx.executor(),
+                    this::takeBack);
         }
         try {
             lane.start(request);

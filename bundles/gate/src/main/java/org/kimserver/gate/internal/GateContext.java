@@ -12,6 +12,8 @@ final class GateContext {
     private final Executor handlerThreads;
     private final MemoryBudget budget;
     private final ClientLogs logs;
+    /** How long a connection's lane runs calls before it lets others have its carrier (see BlockingLane). */
+    private final long laneSliceNanos;
     private volatile Settings settings;
 
     /** The gate keys of the configuration, in the units the connections use. */
@@ -19,11 +21,12 @@ final class GateContext {
                     boolean closeOnUnknownCmd, long handlerGraceNanos, long lingerQuietNanos) {
     }
 
-    GateContext(HandlerRegistry registry, GateCounters counters, Executor handlerThreads, MemoryBudget budget,
-                ClientLogs logs, Settings settings) {
+    GateContext(HandlerRegistry registry, GateCounters counters, Executor handlerThreads, long laneSliceNanos,
+                MemoryBudget budget, ClientLogs logs, Settings settings) {
         this.registry = registry;
         this.counters = counters;
         this.handlerThreads = handlerThreads;
+        this.laneSliceNanos = laneSliceNanos;
         this.budget = budget;
         this.logs = logs;
         this.settings = settings;
@@ -39,6 +42,10 @@ final class GateContext {
 
     Executor handlerThreads() {
         return handlerThreads;
+    }
+
+    long laneSliceNanos() {
+        return laneSliceNanos;
     }
 
     MemoryBudget budget() {

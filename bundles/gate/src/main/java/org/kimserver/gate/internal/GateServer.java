@@ -126,7 +126,8 @@ public final class GateServer implements ProblemReporter {
         handlerThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kim-handler-", 0).factory());
         budget = new MemoryBudget(megabytes(config.max_buffered_mb()));
         logs = ClientLogs.create(LOG, System::nanoTime);
-        gate = new GateContext(registry, counters, handlerThreads, budget, logs, settings(config));
+        gate = new GateContext(registry, counters, handlerThreads, BlockingLane.SLICE_NANOS, budget, logs,
+                settings(config));
         limits(config);
         registration = context.registerService(ProblemReporter.class, this, null);
         control = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kim-gate-control").daemon()
