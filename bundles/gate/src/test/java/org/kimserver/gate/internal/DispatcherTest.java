@@ -256,6 +256,25 @@ public class DispatcherTest {
         assertEquals(new ReplyFrame(1010, 2, 0, "slept"), replies.get(1));
     }
 
+    @Test
+    public void aContextClassLoaderSetByOneHandlerIsNotSeenByTheNextRequestOfItsLane() throws InterruptedException {
+        GateFixture gate = new GateFixture();
+        ClassLoader careless = new ClassLoader(null) {
+        };
+        gate.handler(1007, false, request -> {
+            Thread.currentThread().setContextClassLoader(careless); // and never set back
+            return Reply.ok("ok", "");
+        });
+        gate.handler(1009, false, request -> Reply.ok("ok",
+                Thread.currentThread().getContextClassLoader() == careless ? "the other's loader" : "its own"));
+        gate.send(concat(request(1007, 1, "a"), request(1009, 2, "b")));
+        while (!gate.blockingCalls.isEmpty()) { // each run on a thread of its own, as the gate's executor does
+            Thread.ofVirtual().start(gate.blockingCalls.poll()).join();
+            gate.channel.runPendingTasks();
+        }
+        assertEquals(new ReplyFrame(1010, 2, 0, "its own"), gate.replies().get(1));
+    }
+
     static byte[] concat(byte[]... parts) {
         int length = 0;
         for (byte[] part : parts) {
