@@ -17,7 +17,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
@@ -30,21 +29,28 @@ import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleWiring;
 
 /**
- * One Felix framework with the bundles of the distribution's {@code system/} folder. Each numbered sub-folder is a
- * start level, so the order in which things start is visible on disk: logging first, then Config Admin, SCR and
- * the configuration, libraries, the kimserver bundles, and fileinstall (which deploys {@code deploy/}) last.
+ * One Felix framework with the bundles its role's list names ({@code system/manager.bundles} or
+ * {@code system/worker.bundles}, see {@link BundleList}), each at the start level the list gives it: logging first,
+ * then Config Admin, SCR and the configuration, libraries, the kimserver bundles, and, in a role that deploys
+ * modules, fileinstall (which deploys {@code deploy/}) last.
  */
 public final class Container {
     private final Path home;
     private final String processTag;
+    private final String role;
     private final List<Bundle> systemBundles = new ArrayList<>();
     private volatile Framework framework;
+    /** The level of fileinstall, which deploys deploy/; 0 when the role deploys nothing. */
     private int deployLevel;
 
-    /** @param processTag M0 for the manager, W&lt;n&gt; for worker n: shown in every log line */
-    Container(Path home, String processTag) {
+    /**
+     * @param processTag M0 for the manager, W&lt;n&gt; for worker n: shown in every log line
+     * @param role {@link BundleList#MANAGER} or {@link BundleList#WORKER}: which list of {@code system/} it boots
+     */
+    Container(Path home, String processTag, String role) {
         this.home = home;
         this.processTag = processTag;
+        this.role = role;
     }
 
     /** The kimserver version, from the launcher jar's manifest. */
@@ -85,14 +91,16 @@ public final class Container {
     }
 
     /**
-     * Installs everything and starts the system: every start level but the last, which is fileinstall's. Returns
-     * once those levels are reached; {@link #deployModules} raises the framework to the last one.
+     * Installs the role's bundles and starts the system: every start level but fileinstall's, which is the last (a
+     * role without fileinstall: every level). Returns once those levels are reached; {@link #deployModules} raises
+     * the framework to fileinstall's.
      */
     Framework bootSystem() throws IOException, BundleException, InterruptedException {
-        TreeMap<Integer, List<Path>> levels = bundleJarsByLevel();
-        deployLevel = levels.isEmpty() ? 1 : levels.lastKey();
-        Integer below = levels.lowerKey(deployLevel);
-        int systemLevel = below == null ? deployLevel : below;
+        BundleList list = BundleList.read(home.resolve("system"), role);
+        TreeMap<Integer, List<Path>> levels = list.jarsByLevel();
+        deployLevel = list.deployLevel();
+        Integer below = levels.lowerKey(deployLevel == 0 ? Integer.MAX_VALUE : deployLevel);
+        int systemLevel = below == null || below == 0 ? Math.max(1, deployLevel) : below;
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         framework = factory.newFramework(frameworkProperties(home, processTag, systemLevel));
@@ -104,11 +112,14 @@ public final class Container {
                 try (InputStream in = Files.newInputStream(jar)) {
                     bundle = framework.getBundleContext().installBundle(jar.toUri().toString(), in);
                 }
+                if (level.getKey() == 0) {
+                    continue; // installed for its packages only
+                }
                 bundle.adapt(BundleStartLevel.class).setStartLevel(level.getKey());
                 if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
                 }
-                if (level.getKey() < deployLevel) {
+                if (deployLevel == 0 || level.getKey() < deployLevel) {
                     systemBundles.add(bundle);
                 }
             }
@@ -133,9 +144,12 @@ public final class Container {
      * Raises the framework to the last start level, where fileinstall deploys {@code deploy/}, without waiting:
      * fileinstall's first scan runs inside its start, so a module that is slow to start would hold up whoever
      * waits. {@code trouble} (which must not block) is told of each module still starting after {@code patience},
-     * and of a bundle of that level's system/ folder that did not start.
+     * and of a bundle of that level's system/ folder that did not start. Does nothing in a role that deploys nothing.
      */
     void deployModules(Duration patience, Consumer<String> trouble) {
+        if (deployLevel == 0) {
+            return;
+        }
         CountDownLatch reached = new CountDownLatch(1);
         framework.adapt(FrameworkStartLevel.class).setStartLevel(deployLevel, e -> {
             if (e.getType() == FrameworkEvent.STARTLEVEL_CHANGED) {
@@ -220,31 +234,6 @@ public final class Container {
             names.add(resource.substring(0, resource.length() - ".class".length()).replace('/', '.'));
         }
         return names;
-    }
-
-    /** system/N/*.jar by start level N. */
-    private TreeMap<Integer, List<Path>> bundleJarsByLevel() throws IOException {
-        TreeMap<Integer, List<Path>> levels = new TreeMap<>();
-        Path system = home.resolve("system");
-        List<Path> folders;
-        try (Stream<Path> s = Files.list(system)) {
-            folders = s.filter(Files::isDirectory).toList();
-        }
-        for (Path folder : folders) {
-            String name = folder.getFileName().toString();
-            if (name.matches("\\d+")) {
-                levels.put(Integer.parseInt(name), jars(folder));
-            } else {
-                throw new IllegalStateException(folder + ": system/ holds only start-level folders");
-            }
-        }
-        return levels;
-    }
-
-    private static List<Path> jars(Path folder) throws IOException {
-        try (Stream<Path> s = Files.list(folder)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
-        }
     }
 
     /**

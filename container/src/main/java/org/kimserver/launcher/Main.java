@@ -108,7 +108,7 @@ public final class Main {
                     + home + "; not started");
             return EXIT_ALREADY_RUNNING;
         }
-        Container container = new Container(home, "M0");
+        Container container = new Container(home, "M0", BundleList.WORKER); // the one process serves clients
         Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"));
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopAsTheJvmExits, "kimserver-shutdown"));
 

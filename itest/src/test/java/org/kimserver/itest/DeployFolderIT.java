@@ -94,7 +94,7 @@ public class DeployFolderIT {
                 && bundleNamed("org.kimserver.module-test").getState() == Bundle.ACTIVE);
         Bundle jspecify = bundleNamed("org.jspecify.jspecify");
         Map<Long, Long> before = activeBundles();
-        Path system = KimContainer.dist().resolve("system/3/jspecify-1.0.0.jar");
+        Path system = KimContainer.dist().resolve("system/jspecify-1.0.0.jar");
         Path copy = deploy().resolve("jspecify-copy.jar");
         Files.copy(system, copy);
         try {

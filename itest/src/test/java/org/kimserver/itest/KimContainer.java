@@ -34,6 +34,7 @@ import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Converter;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.launcher.BundleList;
 import org.kimserver.launcher.Container;
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.BundleContext;
@@ -41,7 +42,7 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 
-/** The distribution's system bundles in Pax Exam's native container, set up as the launcher sets them up. */
+/** The distribution's worker bundles in Pax Exam's native container, set up as the launcher sets them up. */
 final class KimContainer {
     /** System property that hands the gate port chosen by a test's configuration to its test methods. */
     static final String GATE_PORT_PROPERTY = "kimserver.itest.gate.port";
@@ -119,21 +120,18 @@ final class KimContainer {
         return all;
     }
 
-    /** Every system/&lt;N&gt; jar of the distribution at start level N, with the launcher's framework properties. */
+    /** The jars of the distribution's worker list at their start levels, with the launcher's framework properties. */
     static Option[] options(Path dist, Path home) throws IOException {
         List<Option> options = new ArrayList<>();
+        BundleList worker = BundleList.read(dist.resolve("system"), BundleList.WORKER);
         int top = 0;
-        try (Stream<Path> folders = Files.list(dist.resolve("system"))) {
-            for (Path folder : folders.filter(f -> f.getFileName().toString().matches("\\d+")).toList()) {
-                int level = Integer.parseInt(folder.getFileName().toString());
-                top = Math.max(top, level);
-                try (Stream<Path> jars = Files.list(folder)) {
-                    for (Path jar : jars.toList()) {
-                        var provision = bundle(jar.toUri().toString()).startLevel(level);
-                        options.add(isFragment(jar) ? provision.noStart() : provision);
-                    }
-                }
+        for (BundleList.Entry entry : worker.entries()) {
+            top = Math.max(top, entry.level());
+            var provision = bundle(entry.jar().toUri().toString());
+            if (entry.started()) {
+                provision.startLevel(entry.level());
             }
+            options.add(isFragment(entry.jar()) || !entry.started() ? provision.noStart() : provision);
         }
         Container.frameworkProperties(home, "M0", top).forEach((key, value) -> {
             // Pax Exam manages the storage; boot delegation is added to its own list below.
