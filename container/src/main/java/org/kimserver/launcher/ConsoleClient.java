@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -115,20 +116,34 @@ public final class ConsoleClient {
      * One process's console.
      *
      * @param name how the messages name it
-     * @param tag its process tag, which names its log file
-     * @param socket its socket (or a link to it)
-     * @param errorFile where it says why it has no console
+     * @param tag its process tag, which names its socket and its log file
+     * @param home the home it runs on
      */
-    record Target(String name, String tag, Path socket, Path errorFile) {
+    record Target(String name, String tag, Path home) {
         static Target manager(Path home) {
-            Path run = home.resolve("data/run");
-            return new Target("the server", "M0", run.resolve("console.sock"), run.resolve("console.error"));
+            return new Target("the server", "M0", home);
         }
 
         static Target worker(Path home, int n) {
-            Path run = home.resolve("data/run");
-            return new Target("worker " + n, "W" + n, run.resolve("console-w" + n + ".sock"),
-                    run.resolve("console-w" + n + ".error"));
+            return new Target("worker " + n, "W" + n, home);
+        }
+
+        /** Its socket (or a link to it), as ConsoleSocketServer names it. */
+        Path socket() {
+            return home.resolve("data/run").resolve(baseName() + ".sock");
+        }
+
+        /** Where it says why it has no console. */
+        Path errorFile() {
+            return home.resolve("data/run").resolve(baseName() + ".error");
+        }
+
+        boolean manager() {
+            return tag.equals("M0");
+        }
+
+        private String baseName() {
+            return manager() ? "console" : "console-" + tag.toLowerCase(Locale.ROOT);
         }
     }
 
@@ -215,7 +230,7 @@ public final class ConsoleClient {
      * worker's socket is all the client knows of it.
      */
     private static int noConsole(Target target, String what) {
-        System.err.println("kimserver: " + (target.tag().equals("M0") ? "the server is running, but its console is"
+        System.err.println("kimserver: " + (target.manager() ? "the server is running, but its console is"
                 + " not available: " : target.name() + " has no console (is it running?): ") + what);
         String reason = null;
         try {
@@ -234,7 +249,7 @@ public final class ConsoleClient {
 
     /** The target's log file, as etc/kimserver.json names it now, or where it usually is. */
     private static Path logFile(Target target) {
-        Path home = target.socket().getParent().getParent().getParent();
+        Path home = target.home();
         String name;
         try {
             name = KimConfig.load(home.resolve("etc/kimserver.json")).log().pathFor(target.tag());

@@ -187,6 +187,32 @@ public class WorkerProcessIT {
         assertTrue(out("1"), out("1").contains("kimserver W1: SIGTERM: stopping"));
     }
 
+    /** A worker's console from an install path too deep for a socket path: the manager's short folder and link. */
+    @Test
+    public void aWorkerOnADeepInstallPathHasAConsole() throws Exception {
+        dist.close();
+        Path parent = Files.createTempDirectory("kimserver-worker");
+        dist = UnzippedDistribution.unzipInto(parent.resolve("a-rather-long-folder-name-for-an-install".repeat(3))
+                .resolve("kimserver"));
+        home = dist.home();
+        Process w1 = startedWorker("1");
+
+        Path link = home.resolve("data/run/console-w1.sock");
+        assertTrue("a link to a socket in a short folder", Files.isSymbolicLink(link));
+        Path socket = Files.readSymbolicLink(link);
+        assertEquals("console-w1.sock", socket.getFileName().toString());
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
+        Result info = console("-w", "1", "kim:info");
+        assertEquals(info.output(), 0, info.exitCode());
+        assertTrue(info.output(), info.output().contains("W1, pid " + w1.pid()));
+        assertEquals(0, console("-w", "all", "kim:info").exitCode());
+
+        w1.getOutputStream().close();
+        assertExits0Within(w1, STOP_BOUND_SECONDS, out("1"));
+        assertFalse("the short folder goes with the worker", Files.exists(socket.getParent()));
+        assertFalse(Files.exists(link, LinkOption.NOFOLLOW_LINKS));
+    }
+
     @Test
     public void aWorkerWhoseGateCannotListenExits5AndSaysWhyInItsLog() throws Exception {
         try (ServerSocket squatter = new ServerSocket()) {
