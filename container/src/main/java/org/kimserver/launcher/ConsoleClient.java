@@ -60,8 +60,8 @@ public final class ConsoleClient {
     private static final String PROMPT = "kim> ";
     /** Characters that make gogo split, quote, substitute or group a word. */
     private static final String GOGO_SPECIAL = "\"'\\;|&$(){}[]<>#=";
-    private static final String USAGE = "usage: ConsoleClient <kimserver home> [-w <n>|all] [command ...]"
-            + "   (normally called by bin/kimserver console)";
+    private static final String USAGE = "usage: bin/kimserver console [-w <n>|all] [command ...]"
+            + "   (the class: ConsoleClient <kimserver home> [-w <n>|all] [command ...])";
     private static final int EXIT_USAGE = 2;
     private static final Pattern WORKER_SOCKET = Pattern.compile("console-w([1-9][0-9]{0,8})\\.sock");
 
@@ -230,8 +230,8 @@ public final class ConsoleClient {
      * worker's socket is all the client knows of it.
      */
     private static int noConsole(Target target, String what) {
-        System.err.println("kimserver: " + (target.manager() ? "the server is running, but its console is"
-                + " not available: " : target.name() + " has no console (is it running?): ") + what);
+        System.err.println("kimserver: " + (target.manager() ? "the server is running, but its console is not"
+                + " available: " : target.name() + " has no console: ") + what);
         String reason = null;
         try {
             reason = Files.isRegularFile(target.errorFile()) ? Files.readString(target.errorFile()).strip() : null;
@@ -240,9 +240,12 @@ public final class ConsoleClient {
         }
         if (reason != null) {
             System.err.println("kimserver: " + reason);
-        } else {
+        } else if (target.manager()) {
             System.err.println("kimserver: the console is served by the kimserver-shell bundle; "
                     + logFile(target) + " says why it is not (look for ConsoleSocketServer)");
+        } else {
+            System.err.println("kimserver: it is not running, or its console did not start: if it runs, "
+                    + logFile(target) + " says why (look for ConsoleSocketServer)");
         }
         return 1;
     }

@@ -137,7 +137,10 @@ public class WorkerProcessIT {
 
         Result noSuchWorker = console("-w", "3", "kim:info");
         assertEquals(noSuchWorker.output(), 1, noSuchWorker.exitCode());
-        assertTrue(noSuchWorker.output(), noSuchWorker.output().contains("worker 3 has no console"));
+        assertTrue(noSuchWorker.output(), noSuchWorker.output().contains("worker 3 has no console: there is no console socket at "
+                + home.resolve("data/run/console-w3.sock")));
+        assertTrue(noSuchWorker.output(), noSuchWorker.output().contains("it is not running, or its console did not"
+                + " start: if it runs, " + home.resolve("log/kimserver_w_3.log") + " says why"));
         Result noManager = console("kim:info");
         assertEquals(noManager.output(), 1, noManager.exitCode());
         assertTrue(noManager.output(), noManager.output().contains("kimserver is not running"));
@@ -234,5 +237,11 @@ public class WorkerProcessIT {
             assertEquals(1, worker.exitValue());
             assertTrue(Files.readString(home.resolve("wrong.out")).contains("usage: kimserver run [--daemon]"));
         }
+        dist.editConfig(json -> json.replace("\"gate_port\": " + dist.gatePort(), "\"gate_port\": \"many\""));
+        Process broken = startWorker("1", home.resolve("broken.out"));
+        assertTrue(broken.waitFor(30, TimeUnit.SECONDS));
+        String said = Files.readString(home.resolve("broken.out"));
+        assertEquals(said, 2, broken.exitValue());
+        assertTrue(said, said.contains("kimserver W1: configuration error: ") && said.contains("gate_port"));
     }
 }
