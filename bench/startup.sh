@@ -15,7 +15,7 @@ home=$work/kimserver
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 up=() wall=()
 for i in $(seq "$runs"); do
-    rm -rf "$home/data/cache" "$home/log/console.out"
+    rm -rf "$home"/data/*/cache "$home/log/console.out"
     t0=$(date +%s%N)
     "$home/bin/kimserver" start > /dev/null
     t1=$(date +%s%N)

@@ -15,9 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.jline.reader.Candidate;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
@@ -25,10 +29,14 @@ import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.UserInterruptException;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
+import org.kimserver.config.ConfigException;
+import org.kimserver.config.KimConfig;
+import org.kimserver.config.LogLevel;
 
 /**
- * {@code bin/kimserver console}: attaches to the running server's gogo shell through its Unix domain socket
- * (data/run/console.sock, readable by the owning user only).
+ * {@code bin/kimserver console}: attaches to a running process's gogo shell through its Unix domain socket (readable
+ * by the owning user only): the manager's, data/run/console.sock, or with {@code -w <n>} worker n's,
+ * data/run/console-w&lt;n&gt;.sock.
  *
  * <ul>
  * <li>With a command: runs it and exits 0 if it succeeded, 1 if not. Several words are several arguments, each
@@ -36,6 +44,9 @@ import org.jline.terminal.TerminalBuilder;
  * <li>On a terminal: a line editor (JLine) with history in data/console.history and completion of command
  * names, which it asks the server for. Ctrl-C interrupts the command that runs; {@code exit} and Ctrl-D leave.</li>
  * <li>Otherwise (input from a pipe or a file): runs each line in turn; exits 1 if any failed.</li>
+ * <li>{@code -w all <command>}: runs the command on every worker whose socket exists, in the order of their
+ * numbers, each answer under a line {@code == W<n> ==}; exits 1 if it failed on any (or no worker has a
+ * socket).</li>
  * </ul>
  *
  * <p>{@code bin/kimserver run} attaches the same console to its own terminal ({@link #attach}), where Ctrl-C at
@@ -49,47 +60,142 @@ public final class ConsoleClient {
     private static final String PROMPT = "kim> ";
     /** Characters that make gogo split, quote, substitute or group a word. */
     private static final String GOGO_SPECIAL = "\"'\\;|&$(){}[]<>#=";
+    private static final String USAGE = "usage: bin/kimserver console [-w <n>|all] [command ...]"
+            + "   (the class: ConsoleClient <kimserver home> [-w <n>|all] [command ...])";
+    private static final int EXIT_USAGE = 2;
+    private static final Pattern WORKER_SOCKET = Pattern.compile("console-w([1-9][0-9]{0,8})\\.sock");
 
     private ConsoleClient() {
     }
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: ConsoleClient <kimserver home> [command ...]");
-            System.exit(2);
+            System.err.println(USAGE);
+            System.exit(EXIT_USAGE);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
-        if (args.length > 1) {
-            System.exit(session(home, connection -> batch(connection, commandLine(
-                    Arrays.copyOfRange(args, 1, args.length)))));
+        List<String> words = List.of(args).subList(1, args.length);
+        Target target = Target.manager(home);
+        if (!words.isEmpty() && words.get(0).equals("-w")) {
+            String worker = words.size() > 1 ? words.get(1) : "";
+            words = words.subList(Math.min(2, words.size()), words.size());
+            if (worker.equals("all")) {
+                if (words.isEmpty()) {
+                    System.err.println("kimserver: console -w all runs one command on every worker: give it one"
+                            + " (e.g. console -w all kim:info)");
+                    System.exit(EXIT_USAGE);
+                }
+                System.exit(everyWorker(home, commandLine(words)));
+            }
+            if (!worker.matches("[1-9][0-9]{0,8}")) {
+                System.err.println("kimserver: -w takes a worker's number, from 1, or all; not '" + worker + "'");
+                System.err.println(USAGE);
+                System.exit(EXIT_USAGE);
+            }
+            target = Target.worker(home, Integer.parseInt(worker));
         }
-        System.exit(attach(home, null));
+        if (!words.isEmpty()) {
+            String command = commandLine(words);
+            System.exit(session(target, connection -> batch(connection, command)));
+        }
+        System.exit(session(target, connection -> interactive(connection, home, null)));
     }
 
     /**
-     * An interactive console on this process's terminal, or the lines of its standard input when that is not a
-     * terminal; returns when the user leaves it or the server closes it: 0, or 1 if something failed.
+     * An interactive console on this process's terminal for the manager of {@code home}, or the lines of its
+     * standard input when that is not a terminal; returns when the user leaves it or the server closes it: 0, or 1
+     * if something failed.
      *
      * @param interruptAtPrompt what Ctrl-C at the prompt does; null: it drops the line being typed
      */
     static int attach(Path home, Runnable interruptAtPrompt) {
-        return session(home, connection -> interactive(connection, home, interruptAtPrompt));
+        return session(Target.manager(home), connection -> interactive(connection, home, interruptAtPrompt));
+    }
+
+    /**
+     * One process's console.
+     *
+     * @param name how the messages name it
+     * @param tag its process tag, which names its socket and its log file
+     * @param home the home it runs on
+     */
+    record Target(String name, String tag, Path home) {
+        static Target manager(Path home) {
+            return new Target("the server", "M0", home);
+        }
+
+        static Target worker(Path home, int n) {
+            return new Target("worker " + n, "W" + n, home);
+        }
+
+        /** Its socket (or a link to it), as ConsoleSocketServer names it. */
+        Path socket() {
+            return home.resolve("data/run").resolve(baseName() + ".sock");
+        }
+
+        /** Where it says why it has no console. */
+        Path errorFile() {
+            return home.resolve("data/run").resolve(baseName() + ".error");
+        }
+
+        boolean manager() {
+            return tag.equals("M0");
+        }
+
+        private String baseName() {
+            return manager() ? "console" : "console-" + tag.toLowerCase(Locale.ROOT);
+        }
     }
 
     private interface Session {
         int run(Connection connection) throws IOException;
     }
 
-    private static int session(Path home, Session session) {
-        Path socket = home.resolve("data/run/console.sock");
-        if (!Files.exists(socket)) {
-            return noConsole(home, "there is no console socket at " + socket);
+    private static int session(Target target, Session session) {
+        if (!Files.exists(target.socket())) {
+            return noConsole(target, "there is no console socket at " + target.socket());
         }
-        try (Connection connection = Connection.open(socket)) {
+        try (Connection connection = Connection.open(target.socket())) {
             return session.run(connection);
         } catch (IOException e) {
-            return noConsole(home, "cannot connect to " + socket + ": " + e.getMessage());
+            return noConsole(target, "cannot connect to " + target.socket() + ": " + e.getMessage());
         }
+    }
+
+    /** {@code -w all}: the command on each worker that has a socket, each answer under a header; 1 if any failed. */
+    private static int everyWorker(Path home, String command) {
+        List<Integer> workers = workersWithASocket(home.resolve("data/run"));
+        if (workers.isEmpty()) {
+            System.err.println("kimserver: no worker has a console socket in " + home.resolve("data/run")
+                    + " (no worker is running?)");
+            return 1;
+        }
+        int result = 0;
+        for (int n : workers) {
+            System.out.println("== W" + n + " ==");
+            System.out.flush();
+            result |= session(Target.worker(home, n), connection -> batch(connection, command)) == 0 ? 0 : 1;
+            System.out.flush();
+            System.err.flush();
+        }
+        return result;
+    }
+
+    /** The numbers of the workers whose socket (or the socket a link leads to) exists, in order. */
+    static List<Integer> workersWithASocket(Path runFolder) {
+        List<Integer> workers = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(runFolder)) {
+            for (Path entry : entries.toList()) {
+                Matcher name = WORKER_SOCKET.matcher(entry.getFileName().toString());
+                if (name.matches() && Files.exists(entry)) {
+                    workers.add(Integer.parseInt(name.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            return List.of(); // no data/run: no process has a console
+        }
+        Collections.sort(workers);
+        return workers;
     }
 
     /**
@@ -97,9 +203,9 @@ public final class ConsoleClient {
      * several are one argument each, as the user's shell split them, with a backslash before each character gogo
      * would split at or read.
      */
-    private static String commandLine(String... words) {
-        if (words.length == 1) {
-            return words[0];
+    private static String commandLine(List<String> words) {
+        if (words.size() == 1) {
+            return words.get(0);
         }
         StringBuilder line = new StringBuilder();
         for (String word : words) {
@@ -119,23 +225,41 @@ public final class ConsoleClient {
         return line.toString();
     }
 
-    /** Says why there is no console and where to look: the server runs (the script checked) but has none. */
-    private static int noConsole(Path home, String what) {
-        System.err.println("kimserver: the server is running, but its console is not available: " + what);
-        Path error = home.resolve("data/run/console.error");
+    /**
+     * Says why there is no console and where to look. For the manager, the script has checked that it runs; a
+     * worker's socket is all the client knows of it.
+     */
+    private static int noConsole(Target target, String what) {
+        System.err.println("kimserver: " + (target.manager() ? "the server is running, but its console is not"
+                + " available: " : target.name() + " has no console: ") + what);
         String reason = null;
         try {
-            reason = Files.isRegularFile(error) ? Files.readString(error).strip() : null;
+            reason = Files.isRegularFile(target.errorFile()) ? Files.readString(target.errorFile()).strip() : null;
         } catch (IOException e) {
-            reason = "(" + error + " cannot be read: " + e.getMessage() + ")";
+            reason = "(" + target.errorFile() + " cannot be read: " + e.getMessage() + ")";
         }
         if (reason != null) {
             System.err.println("kimserver: " + reason);
-        } else {
+        } else if (target.manager()) {
             System.err.println("kimserver: the console is served by the kimserver-shell bundle; "
-                    + home.resolve("log/kimserver.log") + " says why it is not (look for ConsoleSocketServer)");
+                    + logFile(target) + " says why it is not (look for ConsoleSocketServer)");
+        } else {
+            System.err.println("kimserver: it is not running, or its console did not start: if it runs, "
+                    + logFile(target) + " says why (look for ConsoleSocketServer)");
         }
         return 1;
+    }
+
+    /** The target's log file, as etc/kimserver.json names it now, or where it usually is. */
+    private static Path logFile(Target target) {
+        Path home = target.home();
+        String name;
+        try {
+            name = KimConfig.load(home.resolve("etc/kimserver.json")).log().pathFor(target.tag());
+        } catch (ConfigException e) {
+            name = new KimConfig.LogSettings("kimserver.log", LogLevel.INFO, 0, 0).pathFor(target.tag());
+        }
+        return home.resolve("log").resolve(name);
     }
 
     private static int batch(Connection connection, String command) throws IOException {

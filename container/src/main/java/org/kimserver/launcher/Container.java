@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -60,11 +61,19 @@ public final class Container {
     }
 
     /**
+     * The folder of a process's own state under data/: data/m0 for the manager, data/w&lt;n&gt; for worker n. Its
+     * framework cache and temporary files go there, so that processes on one home never share them.
+     */
+    static Path processData(Path home, String processTag) {
+        return home.resolve("data").resolve(processTag.toLowerCase(Locale.ROOT));
+    }
+
+    /**
      * The framework properties of a kimserver process. Public so that the Pax Exam tests boot their framework
      * with the same settings.
      */
     public static Map<String, String> frameworkProperties(Path home, String processTag, int beginningLevel) {
-        Path data = home.resolve("data");
+        Path data = processData(home, processTag);
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("cache").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);

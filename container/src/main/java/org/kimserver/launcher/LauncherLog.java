@@ -10,9 +10,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * A line in the server's log from the launcher itself, for what happens when no bundle can log: the server not
+ * A line in a process's log from the launcher itself, for what happens when no bundle can log: the process not
  * coming up. Written only while the framework is stopped, so that it is the log's only writer; in the layout of
- * the log's other lines (see the config bundle's PaxLoggingConfiguration), under the process tag M0.
+ * the log's other lines (see the config bundle's PaxLoggingConfiguration), under the process's tag.
  */
 final class LauncherLog {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
@@ -20,8 +20,8 @@ final class LauncherLog {
     private LauncherLog() {
     }
 
-    static void error(Path logFile, String message) {
-        String line = "[ERRO][M0][" + ProcessHandle.current().pid() + "][" + LocalDateTime.now().format(TIME)
+    static void error(Path logFile, String processTag, String message) {
+        String line = "[ERRO][" + processTag + "][" + ProcessHandle.current().pid() + "][" + LocalDateTime.now().format(TIME)
                 + "][launcher] " + Main.class.getName() + " - " + message.replace("\n", "; ") + "\n";
         try {
             Files.createDirectories(logFile.getParent());

@@ -15,7 +15,10 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,18 +33,32 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
- * Starts one kimserver process: checks etc/kimserver.json, claims the home (one server per home), boots the OSGi
- * framework's system bundles, checks that they and the gate are up, then deploys the business modules and waits
- * until the framework stops. {@code bin/kimserver} is the user's entry point; it calls this.
+ * Starts one kimserver process, in one of two roles: {@code run [--daemon]}, the manager (process tag M0), or
+ * {@code worker <n>}, worker n (W&lt;n&gt;, n from 1). Either checks etc/kimserver.json, boots the OSGi framework's
+ * system bundles, checks that they are active and that the process is up (below), then deploys the business
+ * modules and waits until the framework stops. {@code bin/kimserver} is the user's entry point; it starts the
+ * manager, and the manager its workers.
  *
- * <p>data/kimserver.pid is written as soon as the home is claimed, and data/kimserver.state says {@code starting},
- * {@code up} (system bundles active, the gate listening) or {@code stopping}; both go when the server has stopped.
+ * <p>Each process keeps its own state under data/&lt;tag in lower case&gt;/ (the framework cache data/m0/cache,
+ * data/w1/cache, ...), and writes its own log file and console socket. The manager also claims the home (one server
+ * per home): data/kimserver.pid is written as soon as the home is claimed, and data/kimserver.state says
+ * {@code starting}, {@code up} or {@code stopping}; both go when the server has stopped. A worker claims nothing:
+ * the manager owns the home. A worker ignores SIGINT (Ctrl-C in {@code run} reaches the whole process group; the
+ * manager decides what it means), stops gracefully on SIGTERM and exits 0, and stops the same way when its standard
+ * input, a pipe from the manager, ends: the manager is gone, and no worker outlives it.
  *
- * <p>Exit codes: 0 stopped normally (a Ctrl-C in {@code run} included), 1 wrong usage or an unexpected failure,
- * 2 the configuration is broken, 3 a system bundle did not start, 4 another server runs on this home, 5 the gate
- * cannot listen, 6 the stop did not end within its bound and the JVM was halted.
+ * <p>Up: at least one service carries {@code kim.gate.state} and every such service says {@code listening} (the
+ * gate of a process that listens itself, the hand-off acceptor and the supervisor of a manager); one that says
+ * {@code failed} (with {@code kim.gate.address} and {@code kim.gate.error}) means the process cannot come up. With
+ * an empty gate_host no such service is needed, but each one there is must say {@code listening}.
+ *
+ * <p>Exit codes: 0 stopped normally (a Ctrl-C in {@code run} included, and a worker's SIGTERM or end of input),
+ * 1 wrong usage or an unexpected failure, 2 the configuration is broken, 3 a system bundle did not start, 4 another
+ * server runs on this home (manager only), 5 the gate cannot listen (a {@code failed} state), 6 the stop did not end
+ * within its bound and the JVM was halted.
  */
 public final class Main {
     static final int EXIT_USAGE = 1;
@@ -51,14 +68,17 @@ public final class Main {
     static final int EXIT_GATE_FAILED = 5;
     static final int EXIT_STOP_STUCK = 6;
 
-    /** How long the gate may take, once the system bundles are active, to say whether it listens. */
+    /** How long the process may take, once the system bundles are active, to say whether it is up. */
     private static final Duration GATE_DECISION = Duration.ofSeconds(30);
     /** What a stop may take beyond the gate's stop_timeout_ms: the modules' and the system bundles' own stop. */
     static final Duration STOP_MARGIN = Duration.ofSeconds(5);
     /** After this, a module still starting is reported (and the server stays up). */
     private static final Duration MODULE_PATIENCE = Duration.ofSeconds(10);
-    /** The gate's listening state (the gate bundle's contract with the launcher), read without any gate class. */
+    /** The services that say whether the process is up (see the class comment), read without any of their classes. */
     static final String GATE_STATE_FILTER = "(kim.gate.state=*)";
+    static final String GATE_STATE = "kim.gate.state";
+    static final String GATE_ADDRESS = "kim.gate.address";
+    static final String GATE_ERROR = "kim.gate.error";
 
     private Main() {
     }
@@ -77,14 +97,50 @@ public final class Main {
         }
     }
 
+    /**
+     * What this process is, from its command line: the manager ({@code run [--daemon]}) or worker n
+     * ({@code worker <n>}).
+     *
+     * @param tag M0 for the manager, W&lt;n&gt; for worker n: in every log line, and the name of its data/ folder
+     * @param daemon the manager started in the background: no console on the terminal, Ctrl-C is not its user's
+     */
+    record Role(String tag, boolean daemon) {
+        static final String USAGE = "usage: kimserver run [--daemon]   (normally called by bin/kimserver)\n"
+                + "       kimserver worker <n>      (n from 1; normally started by the manager, its standard input"
+                + " a pipe from the manager)";
+
+        /** The role the arguments ask for, or null when they are not one of the two forms. */
+        static Role of(List<String> argv) {
+            if (!argv.isEmpty() && argv.get(0).equals("run") && List.of("run", "--daemon").containsAll(argv)) {
+                return new Role("M0", argv.contains("--daemon"));
+            }
+            if (argv.size() == 2 && argv.get(0).equals("worker") && argv.get(1).matches("[1-9][0-9]{0,8}")) {
+                return new Role("W" + argv.get(1), true);
+            }
+            return null;
+        }
+
+        boolean manager() {
+            return tag.startsWith("M");
+        }
+
+        /** How the launcher's own lines on the terminal start: which process says it. */
+        String says() {
+            return manager() ? "kimserver: " : "kimserver " + tag + ": ";
+        }
+    }
+
     /** The exit code, or -1 when the JVM is already shutting down (a signal) and must not be exited again. */
     private static int run(String[] args) throws IOException, BundleException, InterruptedException {
-        List<String> argv = List.of(args);
-        if (argv.isEmpty() || !argv.get(0).equals("run") || !List.of("run", "--daemon").containsAll(argv)) {
-            System.err.println("usage: kimserver run [--daemon]   (normally called by bin/kimserver)");
+        Role role = Role.of(List.of(args));
+        if (role == null) {
+            System.err.println(Role.USAGE);
             return EXIT_USAGE;
         }
-        boolean daemon = argv.contains("--daemon");
+        if (!role.manager()) {
+            // First of all, so that a Ctrl-C while the worker starts does not end it either.
+            Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);
+        }
         Path home = Path.of(System.getProperty("kimserver.home", ".")).toAbsolutePath().normalize();
 
         Path configFile = home.resolve("etc").resolve("kimserver.json");
@@ -92,47 +148,61 @@ public final class Main {
         Path logFile;
         try {
             KimConfig config = KimConfig.load(configFile);
-            config.warnings().forEach(w -> System.err.println("kimserver: warning: " + configFile + ": " + w));
+            config.warnings().forEach(w -> System.err.println(role.says() + "warning: " + configFile + ": " + w));
             gate = config.configurations().get(ConfigSchema.GATE_PID);
-            logFile = home.resolve("log").resolve(config.log().path());
+            logFile = home.resolve("log").resolve(config.log().pathFor(role.tag()));
         } catch (ConfigException e) {
-            System.err.println("kimserver: configuration error: " + e.getMessage());
-            System.err.println("kimserver: not started");
+            System.err.println(role.says() + "configuration error: " + e.getMessage());
+            System.err.println(role.says() + "not started");
             return EXIT_BAD_CONFIG;
         }
         OwnerOnly.restrict(home);
 
-        ServerFiles files = ServerFiles.claim(home.resolve("data"));
-        if (files == null) {
-            System.err.println("kimserver is already running (" + ServerFiles.pidOf(home.resolve("data")) + ") on "
-                    + home + "; not started");
-            return EXIT_ALREADY_RUNNING;
+        StateFiles files = StateFiles.NONE;
+        if (role.manager()) {
+            files = ServerFiles.claim(home.resolve("data"));
+            if (files == null) {
+                System.err.println("kimserver is already running (" + ServerFiles.pidOf(home.resolve("data"))
+                        + ") on " + home + "; not started");
+                return EXIT_ALREADY_RUNNING;
+            }
         }
-        Container container = new Container(home, "M0", BundleList.WORKER); // the one process serves clients
-        Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"));
+        Container container = new Container(home, role.tag(), BundleList.WORKER); // the one process serves clients
+        Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"), role);
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopAsTheJvmExits, "kimserver-shutdown"));
 
         Framework framework = container.bootSystem();
-        if (!daemon) {
+        if (!role.manager()) {
+            stopOnSigterm(stopper);
+            stopWhenTheManagerIsGone(stopper);
+        } else if (!role.daemon()) {
             stopOnCtrlC(stopper);
         }
         List<String> problems = container.systemBundleProblems();
         if (!problems.isEmpty()) {
-            return notStarted(stopper, logFile, EXIT_NOT_STARTED, "these system bundles did not start:\n  "
+            return notStarted(stopper, role, logFile, EXIT_NOT_STARTED, "these system bundles did not start:\n  "
                     + String.join("\n  ", problems));
         }
-        String gateProblem = gateProblem(framework.getBundleContext(), gate, stopper);
+        String gateProblem = upProblem(framework.getBundleContext(), gate,
+                logFile.startsWith(home) ? home.relativize(logFile) : logFile, stopper);
         if (gateProblem != null) {
-            return notStarted(stopper, logFile, EXIT_GATE_FAILED, gateProblem);
+            return notStarted(stopper, role, logFile, EXIT_GATE_FAILED, gateProblem);
         }
 
         if (!stopper.stopRequested()) { // else a signal came while it started: the stop is under way
             files.state("up");
-            System.out.printf("kimserver %s up in %d ms: %d bundles, home %s, log %s; deploying deploy/%n",
-                    Container.version(), ManagementFactory.getRuntimeMXBean().getUptime(),
-                    framework.getBundleContext().getBundles().length, home, home.resolve("log"));
-            container.deployModules(MODULE_PATIENCE, trouble -> System.err.println("kimserver: warning: " + trouble));
-            if (!daemon) {
+            long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
+            int bundles = framework.getBundleContext().getBundles().length;
+            if (role.manager()) {
+                System.out.printf("kimserver %s up in %d ms: %d bundles, home %s, log %s; deploying deploy/%n",
+                        Container.version(), uptime, bundles, home, home.resolve("log"));
+            } else { // not "up in": bench/startup.sh reads the manager's line by those words
+                System.out.printf("%sup (pid %d, %d ms after its JVM started): %d bundles, log %s; deploying"
+                        + " deploy/%n", role.says(), ProcessHandle.current().pid(), uptime, bundles, logFile);
+            }
+            container.deployModules(MODULE_PATIENCE, trouble -> System.err.println(role.says() + "warning: "
+                    + trouble));
+            if (role.manager() && !role.daemon()) {
                 attachConsole(home, framework, stopper);
             }
         }
@@ -170,75 +240,145 @@ public final class Main {
         Signal.handle(new Signal("INT"), signal -> stopper.stop("SIGINT (Ctrl-C)"));
     }
 
+    /**
+     * SIGTERM is how a manager (or an operator) stops a worker: the same bounded stop, then exit 0 rather than the
+     * 143 of a JVM ended by the signal, so that the manager can tell a stop it asked for from a crash.
+     */
+    private static void stopOnSigterm(Stopper stopper) {
+        Signal.handle(new Signal("TERM"), signal -> stopper.stop("SIGTERM"));
+    }
+
+    /**
+     * A worker's standard input is a pipe from its manager, which writes nothing into it: its end means that the
+     * manager is gone (however it ended, kill -9 included, as the OS closes the pipe), and the worker stops with it.
+     * What does come is read and dropped, so that a writer is never blocked.
+     */
+    private static void stopWhenTheManagerIsGone(Stopper stopper) {
+        Thread.ofPlatform().name("kimserver-manager-watch").daemon().start(() -> {
+            byte[] dropped = new byte[512];
+            try {
+                while (System.in.read(dropped) >= 0) {
+                    // nothing to do with it
+                }
+            } catch (IOException e) {
+                // an input that cannot be read is as gone as one that ended
+            }
+            stopper.stop("end of standard input (the manager is gone)");
+        });
+    }
+
     /** Says why on the terminal and, once the framework (and with it the log's writer) has stopped, in the log. */
-    private static int notStarted(Stopper stopper, Path logFile, int code, String why) {
-        System.err.println("kimserver: " + why);
-        System.err.println("kimserver: not started");
+    private static int notStarted(Stopper stopper, Role role, Path logFile, int code, String why) {
+        System.err.println(role.says() + why);
+        System.err.println(role.says() + "not started");
         stopper.stop(null);
-        LauncherLog.error(logFile, "not started (exit code " + code + "): " + why);
+        LauncherLog.error(logFile, role.tag(), "not started (exit code " + code + "): " + why);
         return code;
     }
 
     /**
-     * Null when the gate listens or none is configured (an empty gate_host), or when a stop was asked for
-     * meanwhile; else why the server is not up. Waits at most {@link #GATE_DECISION} for the gate to decide.
+     * Null when the process is up (see the class comment) or a stop was asked for meanwhile; else why it is not up.
+     * Waits at most {@link #GATE_DECISION} for the services that say so to decide.
      */
-    private static String gateProblem(BundleContext context, Map<String, Object> gate, Stopper stopper)
+    private static String upProblem(BundleContext context, Map<String, Object> gate, Path logFile, Stopper stopper)
             throws InterruptedException {
-        String host = (String) gate.get("gate.host");
-        if (host.isEmpty()) {
-            return null;
-        }
-        String configured = host + ":" + gate.get("gate.port");
+        boolean oneNeeded = !((String) gate.get("gate.host")).isEmpty();
+        String configured = gate.get("gate.host") + ":" + gate.get("gate.port");
         long deadline = System.nanoTime() + GATE_DECISION.toNanos();
         while (!stopper.stopRequested()) {
-            ServiceReference<?>[] states;
-            try {
-                states = context.getServiceReferences((String) null, GATE_STATE_FILTER);
-            } catch (InvalidSyntaxException e) {
-                throw new IllegalStateException(e);
-            }
-            String failure = null;
-            for (ServiceReference<?> state : states == null ? new ServiceReference<?>[0] : states) {
-                if ("listening".equals(state.getProperty("kim.gate.state"))) {
-                    return null;
-                }
-                if ("failed".equals(state.getProperty("kim.gate.state"))) {
-                    Object address = state.getProperty("kim.gate.address");
-                    failure = "the gate cannot listen on " + (address == null ? configured : address) + ": "
-                            + state.getProperty("kim.gate.error");
-                }
-            }
+            List<Map<String, Object>> states = gateStates(context);
+            String failure = failure(states, configured);
             if (failure != null) {
                 return failure;
             }
+            if (up(states, oneNeeded)) {
+                return null;
+            }
             if (System.nanoTime() > deadline) {
                 return "the gate did not say within " + GATE_DECISION.toSeconds() + " s whether it listens on "
-                        + configured + "; see log/kimserver.log";
+                        + configured + pending(states) + "; see " + logFile;
             }
             Thread.sleep(20);
         }
         return null;
     }
 
+    /** The properties of every service that carries kim.gate.state. */
+    private static List<Map<String, Object>> gateStates(BundleContext context) {
+        ServiceReference<?>[] references;
+        try {
+            references = context.getServiceReferences((String) null, GATE_STATE_FILTER);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        List<Map<String, Object>> states = new ArrayList<>();
+        for (ServiceReference<?> reference : references == null ? new ServiceReference<?>[0] : references) {
+            Map<String, Object> properties = new HashMap<>();
+            for (String key : reference.getPropertyKeys()) {
+                properties.put(key, reference.getProperty(key));
+            }
+            states.add(properties);
+        }
+        return states;
+    }
+
+    /** Up: at least one state when {@code oneNeeded}, and every one {@code listening}. */
+    static boolean up(List<Map<String, Object>> states, boolean oneNeeded) {
+        return (!oneNeeded || !states.isEmpty())
+                && states.stream().allMatch(s -> "listening".equals(s.get(GATE_STATE)));
+    }
+
     /**
-     * Stops the server at most the gate's stop_timeout_ms plus {@link #STOP_MARGIN} after it is asked to: on
-     * SIGTERM or System.exit (the shutdown hook), on Ctrl-C in {@code run}, or when it does not come up. A stop
-     * that takes longer is stuck (an activator that blocks or spins): it says what is stuck, and halts the JVM.
+     * Null when no state says {@code failed}; else each failed one's address (the configured one when it names
+     * none) and error, in the order of their addresses.
+     */
+    static String failure(List<Map<String, Object>> states, String configured) {
+        List<String> failed = new ArrayList<>();
+        for (Map<String, Object> state : states) {
+            if ("failed".equals(state.get(GATE_STATE))) {
+                Object address = state.get(GATE_ADDRESS);
+                failed.add("the gate cannot listen on " + (address == null ? configured : address) + ": "
+                        + state.get(GATE_ERROR));
+            }
+        }
+        Collections.sort(failed);
+        return failed.isEmpty() ? null : String.join("; ", failed);
+    }
+
+    /** The states not yet {@code listening}, for a process that did not come up in time: "" when there are none. */
+    static String pending(List<Map<String, Object>> states) {
+        List<String> pending = new ArrayList<>();
+        for (Map<String, Object> state : states) {
+            if (!"listening".equals(state.get(GATE_STATE))) {
+                Object address = state.get(GATE_ADDRESS);
+                pending.add((address == null ? "" : address + ": ") + state.get(GATE_STATE));
+            }
+        }
+        Collections.sort(pending);
+        return pending.isEmpty() ? "" : " (not yet listening: " + String.join(", ", pending) + ")";
+    }
+
+    /**
+     * Stops the process at most the gate's stop_timeout_ms plus {@link #STOP_MARGIN} after it is asked to: on
+     * SIGTERM or System.exit (the shutdown hook; a worker's SIGTERM has a handler of its own), on Ctrl-C in
+     * {@code run}, at the end of a worker's input, or when it does not come up. A stop that takes longer is stuck (an
+     * activator that blocks or spins): it says what is stuck, and halts the JVM.
      */
     private static final class Stopper {
         private final Container container;
-        private final ServerFiles files;
+        private final StateFiles files;
         private final Path configFile;
         private final int stopTimeoutAtStart;
+        private final Role role;
         private final AtomicBoolean stopping = new AtomicBoolean();
         private volatile boolean jvmExiting;
 
-        Stopper(Container container, ServerFiles files, Path configFile, int stopTimeoutAtStart) {
+        Stopper(Container container, StateFiles files, Path configFile, int stopTimeoutAtStart, Role role) {
             this.container = container;
             this.files = files;
             this.configFile = configFile;
             this.stopTimeoutAtStart = stopTimeoutAtStart;
+            this.role = role;
         }
 
         boolean jvmExiting() {
@@ -255,35 +395,35 @@ public final class Main {
             try {
                 files.release();
             } catch (IOException e) {
-                System.err.println("kimserver: cannot remove the pid file: " + e);
+                System.err.println(role.says() + "cannot remove the pid file: " + e);
             }
         }
 
-        /** @param why said on the terminal when it is something the user did (Ctrl-C), else null */
+        /** @param why said on the terminal when it is something the user (or the manager) did, else null */
         void stop(String why) {
             Duration bound = bound();
             if (!stopping.compareAndSet(false, true)) {
                 if (why != null) {
-                    System.err.println("kimserver: already stopping (at most " + bound.toSeconds() + " s)");
+                    System.err.println(role.says() + "already stopping (at most " + bound.toSeconds() + " s)");
                 }
                 return;
             }
             if (why != null) {
-                System.err.println("kimserver: " + why + ": stopping (at most " + bound.toSeconds() + " s)");
+                System.err.println(role.says() + why + ": stopping (at most " + bound.toSeconds() + " s)");
             }
             try {
                 files.state("stopping");
                 if (!container.stop(bound)) {
-                    System.err.println("kimserver: the stop did not end within " + bound.toSeconds()
+                    System.err.println(role.says() + "the stop did not end within " + bound.toSeconds()
                             + " s (stop_timeout_ms + " + STOP_MARGIN.toSeconds() + " s); still at work:");
                     System.err.print(container.stuckReport());
-                    System.err.println("kimserver: halting the JVM");
+                    System.err.println(role.says() + "halting the JVM");
                     System.err.flush();
                     files.release();
                     Runtime.getRuntime().halt(EXIT_STOP_STUCK);
                 }
             } catch (IOException | InterruptedException e) {
-                System.err.println("kimserver: stop failed: " + e);
+                System.err.println(role.says() + "stop failed: " + e);
             }
         }
 
@@ -300,11 +440,30 @@ public final class Main {
         }
     }
 
+    /** What a process records about itself in data/: the manager its pid and state (ServerFiles), a worker nothing. */
+    interface StateFiles {
+        StateFiles NONE = new StateFiles() {
+            @Override
+            public void state(String state) {
+            }
+
+            @Override
+            public void release() {
+            }
+        };
+
+        /** Records {@code starting}, {@code up} or {@code stopping}. */
+        void state(String state) throws IOException;
+
+        /** Removes what was recorded: the process has stopped. */
+        void release() throws IOException;
+    }
+
     /**
      * One home, one server: data/kimserver.lock, locked for the JVM's life (the OS releases the lock when the
      * process ends, however it ends), then data/kimserver.pid and data/kimserver.state, owner-only.
      */
-    static final class ServerFiles {
+    static final class ServerFiles implements StateFiles {
         private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
@@ -347,12 +506,14 @@ public final class Main {
             }
         }
 
-        void state(String state) throws IOException {
+        @Override
+        public void state(String state) throws IOException {
             write(stateFile, state);
         }
 
         /** Removes the pid and state files; the lock goes with the process. */
-        void release() throws IOException {
+        @Override
+        public void release() throws IOException {
             Files.deleteIfExists(pidFile);
             Files.deleteIfExists(stateFile);
         }

@@ -78,6 +78,9 @@ public class DistributionIT {
         assertEquals(status.output(), 0, status.exitCode());
         assertTrue(status.output(), status.output().contains("kimserver is up (pid "));
 
+        assertTrue("the manager's framework cache", Files.isDirectory(home.resolve("data/m0/cache")));
+        assertFalse(Files.exists(home.resolve("data/cache")));
+
         Result again = kimserver("start");
         assertEquals(again.output(), 4, again.exitCode());
         assertTrue(again.output(), again.output().contains("already running"));

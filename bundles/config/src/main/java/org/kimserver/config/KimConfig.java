@@ -205,5 +205,26 @@ public final class KimConfig {
 
     /** The logging keys of the file. */
     public record LogSettings(String path, LogLevel level, int maxSizeMb, int maxFiles) {
+        /**
+         * The log file of one process, relative to log/ as {@link #path()} is. The manager ({@code M0}) writes
+         * {@code log_path} itself; worker n ({@code W<n>}) writes it with {@code _w_<n>} before the extension
+         * ({@code kimserver.log} becomes {@code kimserver_w_1.log}), as the original names its worker processes.
+         * One file per process: Log4j's size-based rotation renames the file it writes, which a second process
+         * writing the same file would not notice.
+         *
+         * @throws IllegalArgumentException for a tag that is neither M0 nor W followed by a number from 1 up
+         */
+        public String pathFor(String processTag) {
+            if (processTag.equals("M0")) {
+                return path;
+            }
+            if (!processTag.matches("W[1-9][0-9]{0,8}")) {
+                throw new IllegalArgumentException("not a process tag (M0, W1, W2, ...): '" + processTag + "'");
+            }
+            String suffix = "_w_" + processTag.substring(1);
+            int nameStart = path.lastIndexOf('/') + 1;
+            int dot = path.lastIndexOf('.');
+            return dot > nameStart ? path.substring(0, dot) + suffix + path.substring(dot) : path + suffix;
+        }
     }
 }

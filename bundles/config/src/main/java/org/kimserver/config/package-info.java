@@ -3,7 +3,7 @@
  * that turns the file into Config Admin configurations ({@link org.kimserver.config.KimConfig}). Free of OSGi
  * classes: the launcher uses it from its class path to refuse a broken file before the framework starts.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.kimserver.config;
 

@@ -221,4 +221,35 @@ public class KimConfigTest {
         assertEquals(64, config.log().maxSizeMb());
         assertEquals(10, config.log().maxFiles());
     }
+
+    /** Each process its own file: the manager log_path itself, worker n the name with _w_n before the extension. */
+    @Test
+    public void eachProcessHasALogFileOfItsOwn() {
+        KimConfig.LogSettings log = new KimConfig.LogSettings("kimserver.log", LogLevel.INFO, 64, 10);
+        assertEquals("kimserver.log", log.pathFor("M0"));
+        assertEquals("kimserver_w_1.log", log.pathFor("W1"));
+        assertEquals("kimserver_w_12.log", log.pathFor("W12"));
+        assertEquals("a.b_w_2.log", withPath("a.b.log").pathFor("W2"));
+        assertEquals("kim_w_3", withPath("kim").pathFor("W3"));
+        // The extension is the file name's, not a dot in a folder's name; a leading dot starts no extension.
+        assertEquals("my.logs/kim_w_1", withPath("my.logs/kim").pathFor("W1"));
+        assertEquals("sub/.kimlog_w_1", withPath("sub/.kimlog").pathFor("W1"));
+    }
+
+    @Test
+    public void aTagThatNamesNoProcessIsRefused() {
+        KimConfig.LogSettings log = withPath("kimserver.log");
+        for (String tag : List.of("W0", "W01", "w1", "M1", "W", "W-1", "W1x", "", "W1234567890")) {
+            try {
+                log.pathFor(tag);
+                fail("accepted '" + tag + "'");
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("'" + tag + "'"));
+            }
+        }
+    }
+
+    private static KimConfig.LogSettings withPath(String path) {
+        return new KimConfig.LogSettings(path, LogLevel.INFO, 64, 10);
+    }
 }

@@ -53,7 +53,7 @@ public final class JsonConfigPublisher implements ProblemReporter {
         file = home.resolve("etc").resolve("kimserver.json");
         logDir = home.resolve("log");
         processTag = KimserverHome.processTag(context);
-        watchEtcCfgFiles(home.resolve("etc"));
+        watchEtcCfgFiles(home.resolve("etc"), KimserverHome.processData(context));
         watch = new ConfigFileWatch(file, Clock.systemUTC(), LOG, this::apply);
         watch.check();
         watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "kimserver-config-watch"));
@@ -103,9 +103,10 @@ public final class JsonConfigPublisher implements ProblemReporter {
         }
     }
 
-    private void watchEtcCfgFiles(Path etc) throws IOException {
-        // Its working folder under data/, as deploy/'s watcher has: by default each start would leave one in /tmp.
-        Path tmp = etc.resolveSibling("data").resolve("tmp").resolve("fileinstall-etc");
+    private void watchEtcCfgFiles(Path etc, Path processData) throws IOException {
+        // Its working folder in this process's data/ folder, as deploy/'s watcher has: by default each start would
+        // leave one in /tmp, and one shared by processes would be emptied by one under another.
+        Path tmp = processData.resolve("tmp").resolve("fileinstall-etc");
         Map<String, Object> watcherConfig = Map.of(
                 "felix.fileinstall.dir", etc.toString(),
                 "felix.fileinstall.filter", ".*\\.cfg",

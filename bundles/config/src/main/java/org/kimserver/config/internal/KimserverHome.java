@@ -1,6 +1,7 @@
 package org.kimserver.config.internal;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import org.osgi.framework.BundleContext;
 
 /** The framework properties the launcher sets for every kimserver process. */
@@ -24,5 +25,10 @@ final class KimserverHome {
     static String processTag(BundleContext context) {
         String tag = context.getProperty(PROCESS_PROPERTY);
         return tag == null || tag.isBlank() ? "M0" : tag;
+    }
+
+    /** This process's own folder under data/ (data/m0, data/w1, ...), which also holds its framework cache. */
+    static Path processData(BundleContext context) {
+        return of(context).resolve("data").resolve(processTag(context).toLowerCase(Locale.ROOT));
     }
 }

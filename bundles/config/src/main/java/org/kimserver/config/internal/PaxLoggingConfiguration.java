@@ -7,7 +7,8 @@ import org.kimserver.config.KimConfig.LogSettings;
 
 /**
  * The Pax Logging (Log4j 2) configuration that the log keys of kimserver.json stand for: one rolling file for
- * every bundle, third-party ones included.
+ * every bundle of the process, third-party ones included. Each process has a file of its own
+ * ({@link LogSettings#pathFor}), rotated with the same settings.
  */
 final class PaxLoggingConfiguration {
     static final String PID = "org.ops4j.pax.logging";
@@ -18,10 +19,10 @@ final class PaxLoggingConfiguration {
 
     /**
      * @param logDir where a relative log_path goes
-     * @param processTag M0 for the manager, W&lt;n&gt; for a worker, as the original's log lines
+     * @param processTag M0 for the manager, W&lt;n&gt; for a worker, as the original's log lines; it names the file
      */
     static Map<String, Object> properties(LogSettings log, Path logDir, String processTag) {
-        Path file = logDir.resolve(log.path()).toAbsolutePath().normalize();
+        Path file = logDir.resolve(log.pathFor(processTag)).toAbsolutePath().normalize();
         // Four-letter level names as the original's log lines (FATAL shows as CRIT); the bundle name comes from
         // the MDC Pax Logging fills for every event. Messages may carry client data (a module may log a request),
         // so none may start a line of its own: CR and LF in a message are written as \r and \n, other control

@@ -25,20 +25,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The console that {@code bin/kimserver console} attaches to: gogo sessions over a Unix domain socket at
- * {@code data/run/console.sock}. No network port is opened; the socket and its folder are readable by the
- * owning OS user only, which is the authentication. The protocol is described in {@link ConsoleSession}.
+ * The console that {@code bin/kimserver console} attaches to: gogo sessions over a Unix domain socket, one for
+ * each process: {@code data/run/console.sock} for the manager (M0), {@code data/run/console-w<n>.sock} for worker
+ * n. No network port is opened; the socket and its folder are readable by the owning OS user only, which is the
+ * authentication. The protocol is described in {@link ConsoleSession}.
  *
  * <p>The kernel takes a socket path of at most {@value #MAX_SOCKET_PATH} bytes. When the home is too deep for
- * that, the socket goes into a new owner-only folder under a short temporary directory and
- * {@code data/run/console.sock} is a symbolic link to it; the client connects through the link by a relative
- * path, which is short. When the console cannot listen, {@code data/run/console.error} says why, for the
- * client to show.
+ * that, the socket goes into a new owner-only folder under a short temporary directory and the socket's name in
+ * {@code data/run} is a symbolic link to it; the client connects through the link by a relative path, which is
+ * short. When the console cannot listen, {@code data/run/console.error} ({@code console-w<n>.error} for a worker)
+ * says why, for the client to show.
  */
 @Component(immediate = true, service = {})
 public final class ConsoleSocketServer {
-    static final String SOCKET_NAME = "console.sock";
-    static final String ERROR_NAME = "console.error";
     /** Linux's sun_path holds 108 bytes, the terminating NUL included. */
     static final int MAX_SOCKET_PATH = 107;
     /** The name every short socket folder starts with, so a stale one can be recognised and removed. */
@@ -64,14 +63,15 @@ public final class ConsoleSocketServer {
         // The folder is closed to everyone else before the socket exists, so there is no window in which another
         // user could connect.
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        link = dir.resolve(SOCKET_NAME);
-        Path errorFile = dir.resolve(ERROR_NAME);
+        String name = baseName(context.getProperty("kimserver.process"));
+        link = dir.resolve(name + ".sock");
+        Path errorFile = dir.resolve(name + ".error");
         Files.deleteIfExists(errorFile);
         socketFile = link;
         try {
             removeSocket(link);
             if (!fits(link)) {
-                socketFile = shortFolder().resolve(SOCKET_NAME);
+                socketFile = shortFolder(link.getFileName().toString()).resolve(link.getFileName());
             }
             server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(socketFile));
@@ -101,6 +101,21 @@ public final class ConsoleSocketServer {
         removeSocket(link);
     }
 
+    /**
+     * The name of a process's socket and error file without their extension: {@code console} for the manager
+     * (M0, or no tag: a framework not started by the launcher), {@code console-w<n>} for worker n (W&lt;n&gt;).
+     */
+    static String baseName(String processTag) {
+        if (processTag == null || processTag.equals("M0")) {
+            return "console";
+        }
+        if (!processTag.matches("W[1-9][0-9]{0,8}")) {
+            throw new IllegalArgumentException("framework property kimserver.process is not a process tag (M0, W1,"
+                    + " W2, ...): '" + processTag + "'");
+        }
+        return "console-w" + processTag.substring(1);
+    }
+
     static boolean fits(Path socket) {
         return socket.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH;
     }
@@ -109,7 +124,7 @@ public final class ConsoleSocketServer {
      * A new folder, readable by this user only from its creation, under the first temporary directory whose
      * socket path fits.
      */
-    private static Path shortFolder() throws IOException {
+    private static Path shortFolder(String socketName) throws IOException {
         List<String> bases = new ArrayList<>();
         String runtimeDir = System.getenv("XDG_RUNTIME_DIR");
         if (runtimeDir != null && !runtimeDir.isEmpty()) {
@@ -121,7 +136,7 @@ public final class ConsoleSocketServer {
             Path dir = Path.of(base).toAbsolutePath();
             // createTempDirectory adds at most 20 characters to the prefix.
             if (Files.isDirectory(dir) && Files.isWritable(dir)
-                    && fits(dir.resolve(SHORT_FOLDER_PREFIX + "x".repeat(20)).resolve(SOCKET_NAME))) {
+                    && fits(dir.resolve(SHORT_FOLDER_PREFIX + "x".repeat(20)).resolve(socketName))) {
                 return Files.createTempDirectory(dir, SHORT_FOLDER_PREFIX,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }

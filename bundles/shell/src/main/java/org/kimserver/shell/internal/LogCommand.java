@@ -31,8 +31,9 @@ import org.osgi.service.component.annotations.Modified;
  * {@code kim:log}: the last lines of the server's log file, optionally only from a level up, and new lines as
  * they are written ({@code -f}) until the command is interrupted or its console goes away.
  *
- * <p>The file is the one Pax Logging writes, from its configuration (which the kimserver.json keys
- * {@code log_path} and friends become). A line of the original's layout starts with its level, {@code [INFO]};
+ * <p>The file is the one Pax Logging writes in this process, from its configuration (which the kimserver.json keys
+ * {@code log_path} and friends become): each process has its own, so a worker's console shows the worker's log. A
+ * line of the original's layout starts with its level, {@code [INFO]};
  * the lines after it that do not (a stack trace) belong to it and share its fate under a level filter.
  */
 @Component(service = LogCommand.class, configurationPid = "org.ops4j.pax.logging",
@@ -57,7 +58,8 @@ public final class LogCommand {
         logFile = config.log4j2_appender_file_fileName();
     }
 
-    @Descriptor("shows the last lines of the server's log (log/<log_path>), or follows it as it is written")
+    @Descriptor("shows the last lines of this process's log (log/<log_path> for the manager, log/<name>_w_<n>.<ext>"
+            + " for worker n), or follows it as it is written")
     public void log(
             @Descriptor("how many lines to show (default " + DEFAULT_LINES + ")")
             @Parameter(names = {"-n", "--lines"}, absentValue = "" + DEFAULT_LINES) String lines,
