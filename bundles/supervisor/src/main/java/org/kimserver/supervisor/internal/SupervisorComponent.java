@@ -63,7 +63,16 @@ public final class SupervisorComponent {
                 properties(WorkerSupervisor.UpState.STARTING));
         // In hand-off mode the manager accepts on the gate port and the workers need the hand-off socket.
         boolean handoffMode = !config.is_reuseport() && !config.gate_host().isEmpty();
-        supervisor.start(() -> !handoffMode || handoffSocket() != null, handoffMode ? HANDOFF_PATIENCE : Duration.ZERO);
+        try {
+            supervisor.start(() -> !handoffMode || handoffSocket() != null,
+                    handoffMode ? HANDOFF_PATIENCE : Duration.ZERO);
+        } catch (IOException | RuntimeException e) {
+            // No deactivate follows a failed activate: what it opened is closed here.
+            registration.unregister();
+            handoff.close();
+            ControlSocketPath.remove(link);
+            throw e;
+        }
         LOG.info("starting {} workers; control socket {}", config.worker_cnt(), socket);
     }
 

@@ -110,7 +110,12 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
      * {@code patience} has passed (the hand-off acceptor may still be starting); checked every 100 ms.
      */
     void start(BooleanSupplier readyToSpawn, Duration patience) throws IOException {
-        server = ControlServer.listen(command.controlSocket(), this);
+        try {
+            server = ControlServer.listen(command.controlSocket(), this);
+        } catch (IOException e) {
+            scheduler.shutdownNow();
+            throw e;
+        }
         long deadline = System.nanoTime() + patience.toNanos();
         scheduler.execute(new Runnable() {
             @Override

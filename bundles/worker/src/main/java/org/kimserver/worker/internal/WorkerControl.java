@@ -54,7 +54,7 @@ public final class WorkerControl {
     private volatile boolean deactivated;
 
     @Activate
-    void activate(BundleContext context) throws IOException {
+    void activate(BundleContext context) {
         this.context = context;
         String socket = context.getProperty(CONTROL_PROPERTY);
         if (socket == null) {
@@ -62,10 +62,17 @@ public final class WorkerControl {
         }
         int index = workerIndex(context.getProperty(NAME_PROPERTY));
         long pid = ProcessHandle.current().pid();
-        client = ControlClient.connect(Path.of(socket), index, pid, this::sample,
-                () -> managerGone("the control link to the manager closed"));
         ManagerWatch.start(System.in, () -> managerGone("standard input from the manager ended"));
-        LOG.info("worker {} (pid {}) registered with the manager on {}", index, pid, socket);
+        try {
+            client = ControlClient.connect(Path.of(socket), index, pid, this::sample,
+                    () -> managerGone("the control link to the manager closed"));
+        } catch (IOException e) {
+            // A worker its manager cannot see would serve unsupervised: it stops instead.
+            LOG.error("cannot reach the manager", e);
+            managerGone("no control link to the manager");
+            return;
+        }
+        LOG.info("worker {} (pid {}) connected to the manager on {}", index, pid, socket);
     }
 
     @Deactivate
