@@ -16,7 +16,7 @@ import org.kimserver.config.ConfigKey.Type;
  */
 public final class ConfigSchema {
 
-    /** PID of the node-wide settings: server_name, node_type, worker_cnt, node_host/port, modules. */
+    /** PID of the node-wide settings: server_name, node_type, worker_cnt, node_host/port, modules, worker_java_opts. */
     public static final String SERVER_PID = "kimserver.server";
     /** PID of the client listener settings. */
     public static final String GATE_PID = "kimserver.gate";
@@ -41,6 +41,8 @@ public final class ConfigSchema {
             string("node_host", SERVER_PID, "", "Address of the inter-node listener"),
             integer("node_port", SERVER_PID, 0, 0, 65535, "Port of the inter-node listener"),
             strings("modules", SERVER_PID, "The original's module list; accepted and ignored"),
+            strings("worker_java_opts", SERVER_PID,
+                    "JVM options of the worker processes, after the manager's own (later ones win: -Xmx256m)"),
 
             string("gate_host", GATE_PID, "", "Address the client listener listens on; empty: it does not listen"),
             integer("gate_port", GATE_PID, 0, 0, 65535, "Port of the client listener"),

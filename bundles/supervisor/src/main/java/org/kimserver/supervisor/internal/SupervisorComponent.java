@@ -1,0 +1,127 @@
+package org.kimserver.supervisor.internal;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Hashtable;
+import org.kimserver.api.diag.WorkerDiagnostics;
+import org.kimserver.config.ConfigSchema;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.util.tracker.ServiceTracker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The manager's supervisor: starts {@code worker_cnt} worker processes ({@link WorkerCommand}), keeps them
+ * running ({@link WorkerSupervisor}) and publishes {@link WorkerDiagnostics} with the launcher's {@code
+ * kim.gate.state} property: starting, then listening once every worker is up, or failed. A change of the
+ * configuration does not restart the workers; worker_cnt and worker_java_opts apply at the next start.
+ */
+@Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        configurationPid = {ConfigSchema.SERVER_PID, ConfigSchema.GATE_PID})
+public final class SupervisorComponent {
+    static final String MAIN_CLASS = "org.kimserver.launcher.Main";
+    /** The property of the hand-off acceptor's service that holds its socket's path. */
+    static final String HANDOFF_PROPERTY = "kim.handoff.socket";
+    /** How long the first start of the workers waits for the hand-off acceptor in hand-off mode. */
+    static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(10);
+    private static final Logger LOG = LoggerFactory.getLogger(SupervisorComponent.class);
+
+    private WorkerSupervisor supervisor;
+    private ServiceRegistration<WorkerDiagnostics> registration;
+    private ServiceTracker<Object, Object> handoff;
+    private Path link;
+    private SupervisorConfig config;
+
+    @Activate
+    void activate(SupervisorConfig config, BundleContext context) throws IOException, InvalidSyntaxException {
+        this.config = config;
+        String home = context.getProperty("kimserver.home");
+        if (home == null) {
+            throw new IllegalStateException("framework property kimserver.home is not set");
+        }
+        link = Path.of(home, "data", "run", ControlSocketPath.SOCKET_NAME).toAbsolutePath().normalize();
+        Path socket = ControlSocketPath.prepare(Path.of(home));
+        handoff = new ServiceTracker<>(context, context.createFilter("(" + HANDOFF_PROPERTY + "=*)"), null);
+        handoff.open(true);
+        WorkerCommand command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), Arrays.asList(config.worker_java_opts()),
+                home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
+                MAIN_CLASS);
+        supervisor = new WorkerSupervisor(config.worker_cnt(), command, stopWait(config), this::publish);
+        registration = context.registerService(WorkerDiagnostics.class, supervisor,
+                properties(WorkerSupervisor.UpState.STARTING));
+        // In hand-off mode the manager accepts on the gate port and the workers need the hand-off socket.
+        boolean handoffMode = !config.is_reuseport() && !config.gate_host().isEmpty();
+        try {
+            supervisor.start(() -> !handoffMode || handoffSocket() != null,
+                    handoffMode ? HANDOFF_PATIENCE : Duration.ZERO);
+        } catch (IOException | RuntimeException e) {
+            // No deactivate follows a failed activate: what it opened is closed here.
+            registration.unregister();
+            handoff.close();
+            ControlSocketPath.remove(link);
+            throw e;
+        }
+        LOG.info("starting {} workers; control socket {}", config.worker_cnt(), socket);
+    }
+
+    @Modified
+    void modified(SupervisorConfig changed) {
+        if (changed.worker_cnt() != config.worker_cnt()
+                || !Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
+            LOG.warn("worker_cnt and worker_java_opts changed: they apply at the next start of the server");
+        }
+        supervisor.stopWait(stopWait(changed));
+    }
+
+    @Deactivate
+    void deactivate() throws IOException {
+        try {
+            registration.unregister();
+        } catch (IllegalStateException e) {
+            // unregistered with the bundle already
+        }
+        supervisor.stop();
+        handoff.close();
+        ControlSocketPath.remove(link);
+    }
+
+    private static Duration stopWait(SupervisorConfig config) {
+        return Duration.ofMillis(config.stop_timeout_ms()).plus(WorkerSupervisor.STOP_MARGIN);
+    }
+
+    private String handoffSocket() {
+        ServiceReference<Object> ref = handoff.getServiceReference();
+        Object path = ref == null ? null : ref.getProperty(HANDOFF_PROPERTY);
+        return path == null ? null : path.toString();
+    }
+
+    private void publish(WorkerSupervisor.UpState state) {
+        try {
+            registration.setProperties(properties(state));
+        } catch (IllegalStateException e) {
+            // unregistered: the manager stops
+        }
+    }
+
+    private static Hashtable<String, Object> properties(WorkerSupervisor.UpState state) {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put("kim.gate.state", state.state());
+        if (state.error() != null) {
+            properties.put("kim.gate.error", state.error());
+            properties.put("kim.gate.address", state.address());
+        }
+        return properties;
+    }
+}

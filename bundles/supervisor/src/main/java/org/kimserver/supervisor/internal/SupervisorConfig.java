@@ -1,0 +1,20 @@
+package org.kimserver.supervisor.internal;
+
+/**
+ * What the supervisor reads of etc/kimserver.json, merged from the PIDs {@code kimserver.server} (worker_cnt,
+ * server_name, worker_java_opts) and {@code kimserver.gate} (stop_timeout_ms, is_reuseport, gate_host); the keys
+ * are declared in {@code org.kimserver.config.ConfigSchema}.
+ */
+@interface SupervisorConfig {
+    int worker_cnt() default 1;
+
+    String server_name() default "kimserver";
+
+    String[] worker_java_opts() default {};
+
+    int stop_timeout_ms() default 10000;
+
+    boolean is_reuseport() default false;
+
+    String gate_host() default "";
+}

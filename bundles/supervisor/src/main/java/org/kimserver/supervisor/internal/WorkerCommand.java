@@ -1,0 +1,50 @@
+package org.kimserver.supervisor.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The command line of worker {@code n}: {@code <java> <the manager's JVM options> <worker_java_opts>
+ * -Dkimserver.home=<home> -Dkimserver.name=<server_name>_w_<n> -Dkimserver.control=<socket>
+ * [-Dkimserver.handoff=<socket>] -cp <class path> <main class> worker <n>}. The worker options come after the
+ * manager's, so one of them (-Xmx256m) wins over the manager's own; the -D properties come last, so they win over
+ * any the options set.
+ *
+ * @param handoffSocket the hand-off socket at the time of the spawn, {@code null} when there is none
+ */
+record WorkerCommand(String java, List<String> managerOptions, List<String> workerOptions, String home,
+                     String serverName, Path controlSocket, Supplier<String> handoffSocket, String classPath,
+                     String mainClass) {
+
+    WorkerCommand {
+        managerOptions = List.copyOf(managerOptions);
+        workerOptions = List.copyOf(workerOptions);
+    }
+
+    List<String> forWorker(int index) {
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(managerOptions);
+        command.addAll(workerOptions);
+        command.add("-Dkimserver.home=" + home);
+        command.add("-Dkimserver.name=" + processName(serverName, index));
+        command.add("-Dkimserver.control=" + controlSocket);
+        String handoff = handoffSocket.get();
+        if (handoff != null) {
+            command.add("-Dkimserver.handoff=" + handoff);
+        }
+        command.add("-cp");
+        command.add(classPath);
+        command.add(mainClass);
+        command.add("worker");
+        command.add(Integer.toString(index));
+        return command;
+    }
+
+    /** The worker's name in {@code ps} and its log file's: the original's process title. */
+    static String processName(String serverName, int index) {
+        return serverName + "_w_" + index;
+    }
+}

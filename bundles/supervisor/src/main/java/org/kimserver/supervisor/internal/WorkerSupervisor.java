@@ -1,0 +1,408 @@
+package org.kimserver.supervisor.internal;
+
+import io.netty.channel.Channel;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.kimserver.api.diag.WorkerDiagnostics;
+import org.kimserver.api.diag.WorkerInfo;
+import org.kimserver.proto.Payload;
+import org.kimserver.proto.WorkerHello;
+import org.kimserver.proto.WorkerState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the worker processes, serves their control links and starts a worker again when its process exits:
+ * at once, unless it lived less than {@link #SHORT_LIFE} more than once in a row (a crash loop), which backs off
+ * 1 s, 2 s, 4 s ... up to {@link #MAX_BACKOFF}. Decides whether the workers are up (see {@link UpState}).
+ * Spawns, restarts and state notifications run on one thread of its own; the control links' event loop only
+ * records what they say.
+ */
+final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listener {
+    static final Duration SHORT_LIFE = Duration.ofSeconds(10);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there. */
+    static final Duration STOP_MARGIN = Duration.ofSeconds(3);
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerSupervisor.class);
+
+    /**
+     * Whether the workers are up, as the launcher reads {@code kim.gate.state}: {@code starting} until every worker
+     * has registered and said it is ready, then {@code listening} for good (later exits only restart); {@code
+     * failed} when a worker exits, or says its gate failed, before that; {@code address} is then the failed
+     * gate's address, or the worker's name when it exited.
+     */
+    record UpState(String state, String error, String address) {
+        static final UpState STARTING = new UpState("starting", null, null);
+        static final UpState LISTENING = new UpState("listening", null, null);
+    }
+
+    /** One worker: its current process and what it last said. Guarded by the supervisor. */
+    private static final class Slot {
+        final int index;
+        Process process;
+        long startedNanos;
+        Instant startedAt;
+        int restarts;
+        int shortLives;
+        boolean ready;
+        Channel link;
+        String gateState = UpState.STARTING.state();
+        String gateAddress = "";
+        int connections;
+        double requestsPerSecond;
+        double readBytesPerSecond;
+        double writeBytesPerSecond;
+        long lastPayloadNanos;
+        long heapUsed = -1;
+        long heapMax = -1;
+        String lastExit;
+
+        Slot(int index) {
+            this.index = index;
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+    }
+
+    private final int workerCount;
+    private final WorkerCommand command;
+    private final Consumer<UpState> upListener;
+    private final List<Slot> slots = new ArrayList<>();
+    private final ScheduledExecutorService scheduler;
+    private volatile Duration stopWait;
+    private ControlServer server;
+    private UpState up = UpState.STARTING;
+    private boolean stopping;
+
+    /**
+     * @param stopWait   how long a stop waits for the workers after SIGTERM before it kills them
+     * @param upListener told each change of {@link UpState}, on the supervisor's thread
+     */
+    WorkerSupervisor(int workerCount, WorkerCommand command, Duration stopWait, Consumer<UpState> upListener) {
+        this.workerCount = workerCount;
+        this.command = command;
+        this.stopWait = stopWait;
+        this.upListener = upListener;
+        for (int i = 1; i <= workerCount; i++) {
+            slots.add(new Slot(i));
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kim-supervisor").daemon()
+                .factory());
+    }
+
+    /**
+     * Listens on the control socket, then starts every worker once {@code readyToSpawn} says so or
+     * {@code patience} has passed (the hand-off acceptor may still be starting); checked every 100 ms.
+     */
+    void start(BooleanSupplier readyToSpawn, Duration patience) throws IOException {
+        try {
+            server = ControlServer.listen(command.controlSocket(), this);
+        } catch (IOException e) {
+            scheduler.shutdownNow();
+            throw e;
+        }
+        long deadline = System.nanoTime() + patience.toNanos();
+        scheduler.execute(new Runnable() {
+            @Override
+            public void run() {
+                if (!readyToSpawn.getAsBoolean() && System.nanoTime() < deadline) {
+                    scheduler.schedule(this, 100, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                if (!readyToSpawn.getAsBoolean()) {
+                    LOG.warn("starting the workers without connection hand-off: no hand-off socket after {} s",
+                            patience.toSeconds());
+                }
+                slots.forEach(WorkerSupervisor.this::spawn);
+            }
+        });
+    }
+
+    void stopWait(Duration wait) {
+        stopWait = wait;
+    }
+
+    Path controlSocket() {
+        return server.socket();
+    }
+
+    /** The current process of worker {@code index}, or {@code null}: for tests. */
+    synchronized Process process(int index) {
+        return slots.get(index - 1).process;
+    }
+
+    synchronized UpState upState() {
+        return up;
+    }
+
+    /** Starts a process for the slot; on the supervisor's thread. */
+    private void spawn(Slot slot) {
+        Process process;
+        try {
+            process = new ProcessBuilder(command.forWorker(slot.index)).redirectInput(Redirect.PIPE)
+                    .redirectOutput(Redirect.INHERIT).redirectError(Redirect.INHERIT).start();
+        } catch (IOException e) {
+            LOG.error("cannot start worker {}", slot.index, e);
+            synchronized (this) {
+                if (!stopping) {
+                    slot.shortLives++;
+                    schedule(() -> spawn(slot), restartDelay(slot.shortLives));
+                }
+            }
+            return;
+        }
+        synchronized (this) {
+            if (stopping) {
+                process.destroyForcibly();
+                return;
+            }
+            slot.process = process;
+            slot.startedNanos = System.nanoTime();
+            slot.startedAt = Instant.now();
+            slot.ready = false;
+            slot.gateState = UpState.STARTING.state();
+            slot.connections = 0;
+            slot.requestsPerSecond = 0;
+            slot.readBytesPerSecond = 0;
+            slot.writeBytesPerSecond = 0;
+            slot.lastPayloadNanos = 0;
+        }
+        LOG.info("worker {} started, pid {}", slot.index, process.pid());
+        process.onExit().thenRun(() -> schedule(() -> exited(slot, process), Duration.ZERO));
+    }
+
+    private void schedule(Runnable task, Duration delay) {
+        try {
+            scheduler.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopped: nothing more is started
+        }
+    }
+
+    /** A worker's process ended: it is started again, and during the start the workers are not up. */
+    private void exited(Slot slot, Process process) {
+        Duration lived;
+        String exit;
+        Duration delay;
+        int shortLives;
+        synchronized (this) {
+            if (stopping || slot.process != process) {
+                return;
+            }
+            lived = Duration.ofNanos(System.nanoTime() - slot.startedNanos);
+            exit = "exit code " + process.exitValue() + " after " + seconds(lived);
+            slot.lastExit = exit;
+            slot.shortLives = lived.compareTo(SHORT_LIFE) < 0 ? slot.shortLives + 1 : 0;
+            shortLives = slot.shortLives;
+            delay = restartDelay(shortLives);
+            if (slot.link != null) {
+                slot.link.close();
+                slot.link = null;
+            }
+            if (up == UpState.STARTING && !slot.ready) {
+                fail("worker " + slot.index + " (pid " + process.pid() + ") exited with " + exit
+                        + " before it was ready; see log/" + logName(slot.index),
+                        slot.gateAddress.isEmpty() ? "worker " + slot.index : slot.gateAddress);
+            }
+            slot.restarts++;
+        }
+        if (shortLives >= 2) {
+            LOG.error("worker {} (pid {}) exited with {}, the {} time in a row within {} s; starting it again in {}",
+                    slot.index, process.pid(), exit, ordinal(shortLives), SHORT_LIFE.toSeconds(), seconds(delay));
+        } else {
+            LOG.warn("worker {} (pid {}) exited with {}; starting it again", slot.index, process.pid(), exit);
+        }
+        schedule(() -> spawn(slot), delay);
+    }
+
+    /** The wait before starting a worker again that lived less than SHORT_LIFE that many times in a row. */
+    static Duration restartDelay(int shortLivesInARow) {
+        if (shortLivesInARow <= 1) {
+            return Duration.ZERO;
+        }
+        int doublings = Math.min(shortLivesInARow - 2, 30);
+        return Duration.ofSeconds(Math.min(1L << doublings, MAX_BACKOFF.toSeconds()));
+    }
+
+    static String logName(int index) {
+        return "kimserver_w_" + index + ".log";
+    }
+
+    private static String seconds(Duration d) {
+        return String.format("%.1f s", d.toMillis() / 1000.0);
+    }
+
+    private static String ordinal(int n) {
+        int mod100 = n % 100;
+        String suffix = mod100 >= 11 && mod100 <= 13 ? "th"
+                : switch (n % 10) {
+                    case 1 -> "st";
+                    case 2 -> "nd";
+                    case 3 -> "rd";
+                    default -> "th";
+                };
+        return n + suffix;
+    }
+
+    // ---- the control links (event loop: record and return)
+
+    @Override
+    public String registered(Channel link, WorkerHello hello) {
+        int index = hello.getWorkerIndex();
+        synchronized (this) {
+            if (index < 1 || index > workerCount) {
+                return "invalid worker index " + index + " (1.." + workerCount + ")";
+            }
+            Slot slot = slots.get(index - 1);
+            if (slot.process == null || slot.process.pid() != hello.getPid()) {
+                return "pid " + hello.getPid() + " is not the process started as worker " + index;
+            }
+            if (slot.link != null && slot.link != link) {
+                slot.link.close();
+            }
+            slot.link = link;
+            LOG.info("worker {} (pid {}) registered", index, hello.getPid());
+            record(slot, hello.getState());
+        }
+        return null;
+    }
+
+    @Override
+    public void payload(int index, Payload payload) {
+        synchronized (this) {
+            Slot slot = slots.get(index - 1);
+            long now = System.nanoTime();
+            // The rate over the time since the previous report; the first report covers about a second.
+            double elapsed = slot.lastPayloadNanos == 0 ? 1.0 : Math.max(0.001, (now - slot.lastPayloadNanos) / 1e9);
+            slot.lastPayloadNanos = now;
+            slot.connections = payload.getConnCnt();
+            slot.requestsPerSecond = Integer.toUnsignedLong(payload.getCmdCnt()) / elapsed;
+            slot.readBytesPerSecond = Integer.toUnsignedLong(payload.getReadBytes()) / elapsed;
+            slot.writeBytesPerSecond = Integer.toUnsignedLong(payload.getWriteBytes()) / elapsed;
+        }
+    }
+
+    @Override
+    public void state(int index, WorkerState state) {
+        synchronized (this) {
+            record(slots.get(index - 1), state);
+        }
+    }
+
+    @Override
+    public void closed(int index, Channel link) {
+        synchronized (this) {
+            Slot slot = slots.get(index - 1);
+            if (slot.link == link) {
+                slot.link = null;
+            }
+        }
+    }
+
+    private void record(Slot slot, WorkerState state) {
+        slot.gateState = state.getGateState();
+        slot.gateAddress = state.getGateAddress();
+        slot.heapUsed = state.getHeapUsed();
+        slot.heapMax = state.getHeapMax();
+        if (UpState.LISTENING.state().equals(state.getGateState())) {
+            slot.ready = true;
+        }
+        if (up != UpState.STARTING) {
+            return;
+        }
+        if ("failed".equals(state.getGateState())) {
+            fail("worker " + slot.index + ": " + state.getGateError() + "; see log/" + logName(slot.index),
+                    state.getGateAddress());
+        } else if (slots.stream().allMatch(s -> s.ready && s.link != null)) {
+            LOG.info("all {} workers are up", workerCount);
+            publish(UpState.LISTENING);
+        }
+    }
+
+    /** Caller holds the lock. */
+    private void fail(String why, String address) {
+        LOG.error("the workers did not start: {}", why);
+        publish(new UpState("failed", why, address));
+    }
+
+    /** Caller holds the lock. */
+    private void publish(UpState state) {
+        up = state;
+        schedule(() -> upListener.accept(state), Duration.ZERO);
+    }
+
+    @Override
+    public synchronized List<WorkerInfo> workers() {
+        long now = System.nanoTime();
+        List<WorkerInfo> out = new ArrayList<>();
+        for (Slot s : slots) {
+            boolean alive = s.alive();
+            String state = !alive ? WorkerInfo.EXITED : s.ready && s.link != null ? WorkerInfo.UP
+                    : WorkerInfo.STARTING;
+            out.add(new WorkerInfo(s.index, alive ? s.process.pid() : -1, alive ? s.startedAt : null,
+                    alive ? Duration.ofNanos(now - s.startedNanos) : Duration.ZERO, s.restarts, state, s.gateState,
+                    s.connections, s.requestsPerSecond, s.readBytesPerSecond, s.writeBytesPerSecond, s.heapUsed,
+                    s.heapMax, s.lastExit));
+        }
+        return out;
+    }
+
+    /**
+     * Stops every worker: SIGTERM, a wait of up to the stop wait for each to finish its own graceful stop, then
+     * SIGKILL for what is left; then closes the control socket. Nothing is started again after this begins.
+     */
+    void stop() throws IOException {
+        List<Process> running = new ArrayList<>();
+        synchronized (this) {
+            stopping = true;
+            for (Slot s : slots) {
+                if (s.alive()) {
+                    running.add(s.process);
+                }
+            }
+        }
+        scheduler.shutdownNow();
+        running.forEach(Process::destroy);
+        long deadline = System.nanoTime() + stopWait.toNanos();
+        for (Process p : running) {
+            awaitExit(p, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        for (Process p : running) {
+            if (p.isAlive()) {
+                LOG.warn("worker pid {} still runs {} after SIGTERM; killing it", p.pid(), seconds(stopWait));
+                p.destroyForcibly();
+                awaitExit(p, Duration.ofSeconds(5));
+            }
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static void awaitExit(Process p, Duration wait) {
+        try {
+            p.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // killed next
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package org.kimserver.supervisor.internal;
+
+import java.nio.file.Path;
+import org.kimserver.worker.internal.ControlClient;
+import org.kimserver.worker.internal.GateReadiness;
+import org.kimserver.worker.internal.ManagerWatch;
+
+/**
+ * A worker process for the supervision tests: the real worker side of the control link (ControlClient,
+ * ManagerWatch) without a framework. Started as {@code FakeWorkerMain worker <n>}; it registers with a gate that
+ * listens (or fails, see {@link #gate()}), and exits with 252 when its link or standard input ends, as a worker whose manager is gone.
+ */
+public final class FakeWorkerMain {
+    private FakeWorkerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int index = Integer.parseInt(args[1]);
+        Runnable gone = () -> Runtime.getRuntime().halt(252);
+        ManagerWatch.start(System.in, gone);
+        ControlClient.connect(Path.of(System.getProperty("kimserver.control")), index, ProcessHandle.current().pid(),
+                () -> new ControlClient.Sample(index, 10L * index, 1, 100, 1, 100,
+                        gate(), 1 << 20, 1 << 30), gone);
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    /** Listening, unless {@code -Dfake.gate.error=<why>} makes the gate fail. */
+    private static GateReadiness gate() {
+        String error = System.getProperty("fake.gate.error");
+        return error == null ? new GateReadiness(GateReadiness.LISTENING, null, "127.0.0.1:1")
+                : new GateReadiness(GateReadiness.FAILED, error, "127.0.0.1:1");
+    }
+}

@@ -1,0 +1,145 @@
+package org.kimserver.supervisor.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.kimserver.supervisor.internal.ControlLinkTest.await;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.After;
+import org.junit.Test;
+import org.kimserver.api.diag.WorkerInfo;
+
+/** Supervision with real child JVMs running the real worker side of the control link. */
+public class SupervisionTest {
+    private Path dir;
+    private WorkerSupervisor supervisor;
+    private final List<WorkerSupervisor.UpState> ups = new CopyOnWriteArrayList<>();
+
+    private WorkerSupervisor start(int workers, Class<?> main, String... workerOptions) throws Exception {
+        dir = Files.createTempDirectory("kims");
+        List<String> options = new ArrayList<>(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"));
+        options.addAll(List.of(workerOptions));
+        WorkerCommand command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), options,
+                dir.toString(), "kimtest", dir.resolve("c.sock"), () -> null, System.getProperty("java.class.path"),
+                main.getName());
+        supervisor = new WorkerSupervisor(workers, command, Duration.ofSeconds(3), ups::add);
+        supervisor.start(() -> true, Duration.ZERO);
+        return supervisor;
+    }
+
+    @After
+    public void stop() throws Exception {
+        if (supervisor != null) {
+            supervisor.stop();
+        }
+        if (dir != null) {
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private boolean allUp() {
+        return supervisor.workers().stream().allMatch(w -> w.state().equals(WorkerInfo.UP));
+    }
+
+    @Test
+    public void workersRegisterAndTheManagerIsUpThenAKilledOneIsReplacedAtOnce() throws Exception {
+        start(2, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        await(() -> supervisor.upState().equals(WorkerSupervisor.UpState.LISTENING) && !ups.isEmpty(), 2000);
+        assertEquals("listening", ups.get(ups.size() - 1).state());
+        await(() -> supervisor.workers().get(1).connections() == 2, 3000);
+        WorkerInfo first = supervisor.workers().get(0);
+        assertTrue(first.heapMax() > 0);
+
+        new ProcessBuilder("kill", "-9", Long.toString(first.pid())).start().waitFor();
+        await(() -> {
+            WorkerInfo now = supervisor.workers().get(0);
+            return now.pid() != first.pid() && now.pid() > 0 && now.state().equals(WorkerInfo.UP);
+        }, 2000);
+        WorkerInfo replaced = supervisor.workers().get(0);
+        assertEquals(1, replaced.restarts());
+        assertTrue(replaced.lastExit(), replaced.lastExit().startsWith("exit code 137 after "));
+        assertEquals("a later exit does not make the manager fail", "listening", supervisor.upState().state());
+    }
+
+    @Test
+    public void stoppingLeavesNoWorkerProcess() throws Exception {
+        start(2, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        List<Long> pids = supervisor.workers().stream().map(WorkerInfo::pid).toList();
+        supervisor.stop();
+        supervisor = null;
+        for (long pid : pids) {
+            assertFalse("worker pid " + pid + " is gone", ProcessHandle.of(pid).map(ProcessHandle::isAlive)
+                    .orElse(false));
+        }
+        assertFalse("the control socket is removed", Files.exists(dir.resolve("c.sock")));
+    }
+
+    @Test
+    public void aWorkerWhoseStandardInputEndsExits() throws Exception {
+        start(1, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        Process process = supervisor.process(1);
+        process.getOutputStream().close(); // what the manager's death does to the pipe
+        await(() -> !process.isAlive(), 5000);
+        assertEquals(252, process.exitValue());
+    }
+
+    @Test
+    public void aCrashLoopBacksOffAndAWorkerThatNeverStartedFailsTheStart() throws Exception {
+        start(1, CrashingWorkerMain.class);
+        await(() -> !ups.isEmpty(), 15_000);
+        WorkerSupervisor.UpState failed = ups.get(0);
+        assertEquals("failed", failed.state());
+        assertTrue(failed.error(), failed.error().contains("exit code 3")
+                && failed.error().contains("log/kimserver_w_1.log"));
+        // Restarts at 0 s, then after 1 s, 2 s, 4 s: within 6 s of the first exit about 4 starts, not dozens.
+        Thread.sleep(6000);
+        int restarts = supervisor.workers().get(0).restarts();
+        assertTrue("restarts in 6 s: " + restarts, restarts >= 3 && restarts <= 5);
+    }
+
+    @Test
+    public void aWorkerWhoseGateFailsFailsTheStartWithItsReason() throws Exception {
+        start(1, FakeWorkerMain.class, "-Dfake.gate.error=Address already in use");
+        await(() -> !ups.isEmpty(), 15_000);
+        WorkerSupervisor.UpState failed = ups.get(0);
+        assertEquals("failed", failed.state());
+        assertEquals("worker 1: Address already in use; see log/kimserver_w_1.log", failed.error());
+        assertEquals("127.0.0.1:1", failed.address());
+        assertEquals(WorkerInfo.STARTING, supervisor.workers().get(0).state());
+    }
+
+    @Test
+    public void theBackOffDoublesUpTo30Seconds() {
+        assertEquals(Duration.ZERO, WorkerSupervisor.restartDelay(0));
+        assertEquals("the first restart is at once", Duration.ZERO, WorkerSupervisor.restartDelay(1));
+        assertEquals(Duration.ofSeconds(1), WorkerSupervisor.restartDelay(2));
+        assertEquals(Duration.ofSeconds(2), WorkerSupervisor.restartDelay(3));
+        assertEquals(Duration.ofSeconds(16), WorkerSupervisor.restartDelay(6));
+        assertEquals(Duration.ofSeconds(30), WorkerSupervisor.restartDelay(7));
+        assertEquals(Duration.ofSeconds(30), WorkerSupervisor.restartDelay(Integer.MAX_VALUE));
+    }
+
+    @Test
+    public void theCommandLineHasTheWorkerOptionsAfterTheManagersAndTheNameInIt() {
+        WorkerCommand command = new WorkerCommand("/j/bin/java", List.of("-Xmx1g", "-Dkimserver.name=kim"),
+                List.of("-Xmx256m"), "/home/k", "kim-gate", Path.of("/tmp/x/control.sock"), () -> "/tmp/x/h.sock",
+                "/home/k/lib/a.jar", "org.kimserver.launcher.Main");
+        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Dkimserver.name=kim", "-Xmx256m", "-Dkimserver.home=/home/k",
+                "-Dkimserver.name=kim-gate_w_3", "-Dkimserver.control=/tmp/x/control.sock",
+                "-Dkimserver.handoff=/tmp/x/h.sock", "-cp", "/home/k/lib/a.jar", "org.kimserver.launcher.Main",
+                "worker", "3"), command.forWorker(3));
+        assertNotEquals(command.forWorker(1), command.forWorker(2));
+    }
+}
