@@ -1,13 +1,14 @@
 package org.kimserver.supervisor.internal;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import org.kimserver.worker.internal.ControlClient;
 import org.kimserver.worker.internal.GateReadiness;
-import org.kimserver.worker.internal.ManagerWatch;
 
 /**
- * A worker process for the supervision tests: the real worker side of the control link (ControlClient,
- * ManagerWatch) without a framework. Started as {@code FakeWorkerMain worker <n>}; it registers with a gate that
+ * A worker process for the supervision tests: the real worker side of the control link (ControlClient) without a
+ * framework, and the launcher's rule that a worker whose standard input ends (its manager is gone) exits. Started as {@code FakeWorkerMain worker <n>}; it registers with a gate that
  * listens (or fails, see {@link #gate()}), and exits with 252 when its link or standard input ends, as a worker whose manager is gone.
  */
 public final class FakeWorkerMain {
@@ -17,7 +18,14 @@ public final class FakeWorkerMain {
     public static void main(String[] args) throws Exception {
         int index = Integer.parseInt(args[1]);
         Runnable gone = () -> Runtime.getRuntime().halt(252);
-        ManagerWatch.start(System.in, gone);
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                System.in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // a broken pipe is an end too
+            }
+            gone.run();
+        });
         ControlClient.connect(Path.of(System.getProperty("kimserver.control")), index, ProcessHandle.current().pid(),
                 () -> new ControlClient.Sample(index, 10L * index, 1, 100, 1, 100,
                         gate(), 1 << 20, 1 << 30), gone);

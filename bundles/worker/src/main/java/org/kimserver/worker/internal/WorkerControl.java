@@ -30,19 +30,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's link to its manager, in a worker process only (framework property {@code kimserver.control} = the
  * manager's control socket; elsewhere this component does nothing). It registers, reports every second (see
- * {@link ControlClient}) and, when the link closes or standard input ends, the manager is gone: the worker stops
- * its framework, and if that has not ended within {@link #STOP_BOUND} the JVM halts with code 252 (the original's
+ * {@link ControlClient}) and, when the link closes, the manager is gone: the worker stops its framework (the
+ * launcher does the same when the worker's standard input, a pipe from the manager, ends), and if that has not ended within {@link #STOP_BOUND} the JVM halts with code 252 (the original's
  * exit code for a worker whose manager died), so no orphan keeps the gate port.
  */
 @Component(immediate = true, service = {})
 public final class WorkerControl {
     /** The control socket's path; set by the manager on the worker's command line. */
     static final String CONTROL_PROPERTY = "kimserver.control";
-    /** The process name the manager gives a worker: {@code <server_name>_w_<index>}. */
-    static final String NAME_PROPERTY = "kimserver.name";
+    /** The process tag the launcher gives worker n: {@code W<n>}. */
+    static final String PROCESS_PROPERTY = "kimserver.process";
     static final Duration STOP_BOUND = Duration.ofSeconds(30);
     static final int EXIT_MANAGER_GONE = 252;
-    private static final Pattern WORKER_NAME = Pattern.compile("_w_(\\d+)$");
+    private static final Pattern WORKER_TAG = Pattern.compile("W([1-9]\\d*)");
     private static final Logger LOG = LoggerFactory.getLogger(WorkerControl.class);
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -60,9 +60,8 @@ public final class WorkerControl {
         if (socket == null) {
             return; // not a worker
         }
-        int index = workerIndex(context.getProperty(NAME_PROPERTY));
+        int index = workerIndex(context.getProperty(PROCESS_PROPERTY));
         long pid = ProcessHandle.current().pid();
-        ManagerWatch.start(System.in, () -> managerGone("standard input from the manager ended"));
         try {
             client = ControlClient.connect(Path.of(socket), index, pid, this::sample,
                     () -> managerGone("the control link to the manager closed"));
@@ -83,12 +82,12 @@ public final class WorkerControl {
         }
     }
 
-    /** The worker's index from its process name, {@code <server_name>_w_<index>}. */
-    static int workerIndex(String name) {
-        Matcher m = name == null ? null : WORKER_NAME.matcher(name);
-        if (m == null || !m.find()) {
-            throw new IllegalStateException("framework property " + NAME_PROPERTY + " (" + name
-                    + ") does not end in _w_<worker index>, as the manager names its workers");
+    /** The worker's index from its process tag, {@code W<index>}. */
+    static int workerIndex(String tag) {
+        Matcher m = tag == null ? null : WORKER_TAG.matcher(tag);
+        if (m == null || !m.matches()) {
+            throw new IllegalStateException("framework property " + PROCESS_PROPERTY + " (" + tag
+                    + ") is not W<worker index>, as the launcher tags a worker");
         }
         return Integer.parseInt(m.group(1));
     }

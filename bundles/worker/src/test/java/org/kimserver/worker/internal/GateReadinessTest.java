@@ -36,14 +36,14 @@ public class GateReadinessTest {
     }
 
     @Test
-    public void theWorkerIndexComesFromTheProcessName() {
-        assertEquals(12, WorkerControl.workerIndex("kim-gate_w_12"));
-        assertEquals(1, WorkerControl.workerIndex("a_w_b_w_1"));
+    public void theWorkerIndexComesFromTheProcessTag() {
+        assertEquals(12, WorkerControl.workerIndex("W12"));
+        assertEquals(1, WorkerControl.workerIndex("W1"));
     }
 
     @Test(expected = IllegalStateException.class)
-    public void aNameWithoutAnIndexIsRefused() {
-        WorkerControl.workerIndex("kimserver");
+    public void aTagThatIsNotAWorkersIsRefused() {
+        WorkerControl.workerIndex("M0");
     }
 
     @Test
