@@ -180,13 +180,13 @@ final class GateListener {
         return bound == null ? target.address() : target.host() + ":" + bound.getPort();
     }
 
-    /** How it takes its connections, for the log: empty for a listener of its own. */
-    String how() {
+    /** Where and how it takes its connections, for the log. */
+    String describe() {
         if (target.handoffSocket() != null) {
-            return " through the manager, which hands each connection over (hand-off socket "
-                    + target.handoffSocket() + ")";
+            return "taking the connections the manager accepts on " + addressText() + ", handed over through "
+                    + target.handoffSocket();
         }
-        return target.reusePort() ? " with SO_REUSEPORT" : "";
+        return "listening on " + addressText() + (target.reusePort() ? " with SO_REUSEPORT" : "");
     }
 
     /** Counts a new connection as this listener's, so that its event loops live as long as it. */

@@ -308,8 +308,8 @@ public final class GateServer implements ProblemReporter {
             }
             current = next;
             publish(new Status(GateStatistics.LISTENING, next.addressText(), want.address(), null, null));
-            LOG.info("gate listening on {}{} ({}, {}, keep_alive {} ms, max_clients {}, max_frame_size {},"
-                    + " frame_timeout_ms {}, max_buffered_mb {}){}", next.addressText(), next.how(), transportName(),
+            LOG.info("gate {} ({}, {}, keep_alive {} ms, max_clients {}, max_frame_size {},"
+                    + " frame_timeout_ms {}, max_buffered_mb {}){}", next.describe(), transportName(),
                     count(want.threads(), "I/O thread"),
                     TimeUnit.NANOSECONDS.toMillis(gate.settings().keepAliveNanos()),
                     maxClientsText(config.max_clients(), maxClients), gate.settings().maxFrameSize(),

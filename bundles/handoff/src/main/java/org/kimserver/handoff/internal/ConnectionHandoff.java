@@ -10,11 +10,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -37,6 +40,8 @@ public final class ConnectionHandoff implements AutoCloseable {
     private final Channel handoffSocket;
     private final Path socketPath;
     private final WorkerRotation rotation = new WorkerRotation();
+    /** Every worker's link, said hello or not: closed with the hand-off, for ending the event loops does not. */
+    private final ChannelGroup links = new DefaultChannelGroup("kim-handoff-links", GlobalEventExecutor.INSTANCE);
     private final RateLimitedWarning acceptFailures = new RateLimitedWarning(LOG);
     private volatile Channel listener;
 
@@ -66,6 +71,7 @@ public final class ConnectionHandoff implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel link) {
+                            self[0].links.add(link);
                             link.pipeline().addLast(WorkerHello.decoder(), new WorkerHello(self[0].rotation));
                         }
                     })
@@ -160,6 +166,7 @@ public final class ConnectionHandoff implements AutoCloseable {
     public void close() {
         stopListening();
         handoffSocket.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        links.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

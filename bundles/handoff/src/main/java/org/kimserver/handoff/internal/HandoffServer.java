@@ -78,7 +78,9 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     private Path home;
     /** Binds, retries and stops; everything below changes on its one thread only. */
     private ScheduledExecutorService control;
+    /** Where to accept; {@code null}: no hand-off. */
     private Address wanted;
+    private boolean applied;
     private Address bound;
     private SocketPlace place;
     private volatile ConnectionHandoff handoff;
@@ -124,11 +126,12 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     }
 
     private void apply(Config config) {
-        Address before = wanted;
+        boolean first = !applied;
+        applied = true;
         wanted = config.is_reuseport() || config.gate_host().isEmpty() ? null
                 : new Address(config.gate_host(), config.gate_port());
         if (wanted == null) {
-            if (handoff != null || before == null) {
+            if (handoff != null || first) {
                 LOG.info("{}: the manager hands no connections over", config.is_reuseport()
                         ? "is_reuseport is true: every worker listens on the gate port itself"
                         : "gate_host is empty: no client is accepted");
