@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * the manager accepted it: non-blocking (the flag belongs to the socket, which both processes share), never read.
  */
 final class HandoffLink {
-    /** The worker's hello on the hand-off link: a system command (below 999), free in the original's numbering. */
+    /**
+     * The worker's hello on the hand-off link: a system command (below 999), free in the original's numbering; the
+     * manager's {@code WorkerHello.CMD} (bundles/handoff) is the same number, as the gate's HandoffGateTest checks.
+     */
     static final int HELLO_CMD = 61;
     private static final Logger LOG = LoggerFactory.getLogger(HandoffLink.class);
 

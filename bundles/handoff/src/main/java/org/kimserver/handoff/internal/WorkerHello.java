@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
  * = its process tag ({@code W1}). Until it has said it, the worker gets nothing; anything else closes the link.
  */
 final class WorkerHello extends ChannelInboundHandlerAdapter {
-    /** The worker's hello: a system command (below 999), free in the original's numbering; the gate sends it. */
+    /**
+     * The worker's hello: a system command (below 999), free in the original's numbering. The gate sends it
+     * ({@code HandoffLink.HELLO_CMD} in bundles/gate; its HandoffGateTest runs the two against each other).
+     */
     static final int CMD = 61;
     /** A hello body is a tag of a few bytes; anything longer is not a hello. */
     static final int MAX_BODY = 64;
