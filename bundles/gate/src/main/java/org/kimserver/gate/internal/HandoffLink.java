@@ -70,8 +70,8 @@ final class HandoffLink {
         try {
             return bootstrap.connect(new DomainSocketAddress(socketPath)).sync().channel();
         } catch (Exception e) {
-            throw new IOException("cannot connect to the manager's hand-off socket " + socketPath + ": " + e.getMessage(),
-                    e);
+            throw new IOException("cannot connect to the manager's hand-off socket " + socketPath + ": "
+                    + e.getMessage(), e);
         }
     }
 

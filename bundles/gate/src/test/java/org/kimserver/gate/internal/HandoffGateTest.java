@@ -212,6 +212,27 @@ public class HandoffGateTest {
     }
 
     @Test
+    public void aWorkerThatStopsGetsNoMoreConnectionsAndNoClientIsDropped() throws Exception {
+        Worker w1 = new Worker("W1", Map.of());
+        Worker w2 = new Worker("W2", Map.of());
+        awaitConnected("W1", "W2");
+        try (Client before = new Client()) {
+            assertTrue(List.of("W1", "W2").contains(before.hello(1)));
+        }
+        w2.close();
+        workers.remove(w2);
+        // At once, without waiting for the manager to see the link close.
+        for (int i = 1; i <= 20; i++) {
+            try (Client client = new Client()) {
+                assertEquals("client " + i + " after W2 stopped", "W1", client.hello(i));
+            }
+        }
+        assertEquals(List.of("W1"), manager.statistics("", "", null).connectedWorkers());
+        assertEquals(0, manager.statistics("", "", null).closedWithoutWorker());
+        assertTrue(w1.counters.accepted.sum() >= 20);
+    }
+
+    @Test
     public void aHandedConnectionMeetsTheGatesLimitsAsAnAcceptedOne() throws Exception {
         Worker w1 = new Worker("W1", Map.of("max_clients", 1));
         awaitConnected("W1");

@@ -4,8 +4,8 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayList;
