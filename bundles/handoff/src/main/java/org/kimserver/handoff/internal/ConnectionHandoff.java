@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
@@ -112,33 +111,40 @@ public final class ConnectionHandoff implements AutoCloseable {
             throw new UnknownHostException("gate_host \"" + host + "\" does not resolve");
         }
         stopListening();
-        Channel bound = new ServerBootstrap()
-                .group(loops)
-                .channel(EpollServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, BACKLOG)
+        // No ServerBootstrap: it would register each client on an event loop, whose epoll could then read the
+        // client's first bytes (on a half-close, for instance) before the worker gets it. A client here is never
+        // registered: its socket, accepted non-blocking, only waits for its turn, is sent, and closed.
+        EpollServerSocketChannel bound = new EpollServerSocketChannel();
+        bound.config().setBacklog(BACKLOG).setReuseAddress(true)
                 // Each pass takes the whole backlog, as the gate's listener does.
-                .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new ServerChannelRecvByteBufAllocator().respectMaybeMoreData(false).maxMessagesPerRead(BACKLOG))
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                        // Netty's acceptor has paused accepting for a second already (most often: too many open
-                        // files).
-                        acceptFailures.warn("accepting a client connection failed: " + cause);
-                    }
-                })
-                // The manager never reads a client: its bytes are for the worker.
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel client) {
-                        rotation.handOver(client);
-                    }
-                })
-                .bind(address).sync().channel();
+                .setRecvByteBufAllocator(new ServerChannelRecvByteBufAllocator().respectMaybeMoreData(false)
+                        .maxMessagesPerRead(BACKLOG));
+        bound.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object client) {
+                rotation.handOver((Channel) client);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // Most often: too many open files. Accepting pauses for a second so that a listener that stays
+                // readable does not spin, as Netty's own acceptor does.
+                acceptFailures.warn("accepting a client connection failed: " + cause + "; accepting again in 1 s");
+                if (ctx.channel().config().isAutoRead()) {
+                    ctx.channel().config().setAutoRead(false);
+                    ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), 1, TimeUnit.SECONDS);
+                }
+            }
+        });
+        try {
+            loops.register(bound).sync();
+            bound.bind(address).sync();
+        } catch (Exception e) {
+            bound.close();
+            throw e;
+        }
         listener = bound;
-        return (InetSocketAddress) bound.localAddress();
+        return bound.localAddress();
     }
 
     /** Closes the listener on the gate port, if any; the workers stay connected. */

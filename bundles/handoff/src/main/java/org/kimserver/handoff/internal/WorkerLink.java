@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One worker's hand-off link: the client sockets given to it are sent over the link ({@code SCM_RIGHTS}), in order,
  * and the manager closes its own copy of each once it is sent; the client connection itself lives on in the worker.
+ * A client here is an accepted channel that was never registered on an event loop: nothing but this closes it, so
+ * its descriptor number cannot be reused by another file while it waits.
  *
  * <p>The sockets are sent with the link's own {@code sendmsg} on its event loop rather than through Netty's write:
  * when the link's buffer is full (a worker busy with a burst of clients) Netty's epoll channel fails such a write
@@ -55,7 +57,7 @@ final class WorkerLink {
                 sendWaiting();
             });
         } catch (RejectedExecutionException e) {
-            client.close(); // the hand-off is closing
+            client.unsafe().closeForcibly(); // the hand-off is closing
         }
     }
 
@@ -81,7 +83,7 @@ final class WorkerLink {
             }
             waiting.poll();
             rotation.handed(tag);
-            client.close(); // the manager's copy: the worker holds the connection now
+            client.unsafe().closeForcibly(); // the manager's copy: the worker holds the connection now
         }
     }
 

@@ -38,13 +38,16 @@ final class WorkerRotation {
         });
     }
 
-    /** Gives {@code client} to the next connected worker, or closes it if there is none. Any thread. */
+    /**
+     * Gives {@code client} (accepted, not registered on an event loop) to the next connected worker, or closes it if
+     * there is none. Any thread.
+     */
     void handOver(Channel client) {
         WorkerLink link = next();
         if (link == null) {
             closedWithoutWorker.increment();
             noWorker.warn("a client connection was closed at once: no worker is connected to the hand-off");
-            client.close();
+            client.unsafe().closeForcibly(); // never registered: see WorkerLink
             return;
         }
         link.send(client);

@@ -155,6 +155,24 @@ public class ConnectionHandoffTest {
     }
 
     @Test
+    public void theManagerNeverReadsAClientNotEvenOneThatHalfClosesWhileItWaits() throws Exception {
+        TestWorker busy = worker("W1");
+        awaitWorkers("W1");
+        busy.link.config().setAutoRead(false);
+        try (Socket client = new Socket("127.0.0.1", port)) {
+            client.setSoTimeout(5000);
+            client.getOutputStream().write("request\n".getBytes(StandardCharsets.UTF_8));
+            client.shutdownOutput(); // a FIN behind the request, while the client waits in the manager
+            Thread.sleep(300);
+            busy.link.config().setAutoRead(true);
+            BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertEquals("W1", in.readLine());
+            assertEquals("the worker got the request the client sent", "request", in.readLine());
+        }
+    }
+
+    @Test
     public void aLinkWhoseFirstFrameIsNoHelloIsClosedAndGetsNothing() throws Exception {
         TestWorker stranger = new TestWorker(handoff.socketPath(), "W3", 1001);
         workers.add(stranger);

@@ -22,7 +22,8 @@ import org.kimserver.wire.Frames;
 
 /**
  * A worker's end of the hand-off as the gate has it (hello, then one client socket a message), reduced to what a
- * test needs: each client it receives is told the worker's tag and a newline, then served no further.
+ * test needs: each client it receives is told the worker's tag and a newline, then gets back what it sends (also
+ * after it has shut its output down).
  */
 final class TestWorker implements AutoCloseable {
     final String tag;
@@ -42,10 +43,16 @@ final class TestWorker implements AutoCloseable {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
                         EpollSocketChannel client = new EpollSocketChannel(((FileDescriptor) msg).intValue());
+                        client.config().setAllowHalfClosure(true);
                         client.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelActive(ChannelHandlerContext client) {
                                 client.writeAndFlush(Unpooled.copiedBuffer(tag + "\n", StandardCharsets.UTF_8));
+                            }
+
+                            @Override
+                            public void channelRead(ChannelHandlerContext client, Object bytes) {
+                                client.writeAndFlush(bytes);
                             }
                         });
                         loops.register(client);
