@@ -1,10 +1,11 @@
 package org.kimserver.gate.internal;
 
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 
-/** The only class that names epoll types; see {@link Transport}. */
+/** The class that names epoll's listener types; see {@link Transport}. */
 final class EpollTransport {
     private EpollTransport() {
     }
@@ -18,6 +19,7 @@ final class EpollTransport {
     }
 
     static Transport transport() {
-        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+                EpollChannelOption.SO_REUSEPORT);
     }
 }

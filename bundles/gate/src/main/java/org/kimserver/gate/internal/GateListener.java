@@ -19,30 +19,42 @@ import java.net.UnknownHostException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
- * One listening socket and the event loops of the connections it accepts. When the gate moves to another address
- * (or another number of threads), the old listener {@link #retire retires}: it stops accepting, its connections go
- * on being served as before, and its event loops end once the last of them has closed.
+ * Where the gate's connections come from, and their event loops: a listening socket, or (connection hand-off) the
+ * link to the manager, which accepts on the gate port and passes each client socket on ({@link HandoffLink}). When
+ * the gate moves to another address (or another number of threads), the old listener {@link #retire retires}: it
+ * stops accepting, its connections go on being served as before, and its event loops end once the last of them has
+ * closed.
  */
 final class GateListener {
     /** As the original's listen backlog is 511; a little more helps when thousands of clients connect at once. */
     private static final int BACKLOG = 1024;
 
-    /** Where and how a listener is asked to listen: the keys of the configuration that need a new listener. */
-    record Target(String host, int port, int threads) {
+    /**
+     * Where and how a listener is asked to listen: the keys of the configuration that need a new listener.
+     * {@code reusePort}: listen with SO_REUSEPORT ({@code is_reuseport}), so that other processes may listen on the
+     * port too; {@code handoffSocket}: do not listen, take the connections the manager passes over this Unix socket.
+     */
+    record Target(String host, int port, int threads, boolean reusePort, String handoffSocket) {
         String address() {
             return host + ":" + port;
         }
 
-        /** Whether a listener for {@code other} would take this one's port (a port chosen by the system never is). */
+        /**
+         * Whether a listener for {@code other} would take this one's port: not a port chosen by the system, nor one
+         * both listen on with SO_REUSEPORT, nor when either takes its connections from the manager.
+         */
         boolean samePort(Target other) {
-            return port != 0 && port == other.port;
+            return port != 0 && port == other.port && !(reusePort && other.reusePort) && handoffSocket == null
+                    && other.handoffSocket == null;
         }
     }
 
     final Target target;
     private final EventLoopGroup loops;
+    /** The listening socket, or the hand-off link. */
     private final Channel server;
     private final ChannelGroup clients = new DefaultChannelGroup("kim-gate-clients", GlobalEventExecutor.INSTANCE);
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -77,15 +89,10 @@ final class GateListener {
                         new ServerChannelRecvByteBufAllocator().respectMaybeMoreData(false).maxMessagesPerRead(BACKLOG))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(acceptFailures)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        accept.accept(channel, self[0]);
-                    }
-                });
+                .childHandler(setUp(accept, self));
+        if (target.reusePort()) {
+            bootstrap.option(transport.reusePort(), true);
+        }
         try {
             // Registered but not yet bound: nothing can be accepted before self[0] is set.
             Channel server = bootstrap.register().sync().channel();
@@ -98,9 +105,70 @@ final class GateListener {
         }
     }
 
-    /** Where it listens (the port chosen when the target's is 0). */
+    /**
+     * Takes the connections the manager hands over through {@code target}'s hand-off socket, saying hello as
+     * {@code processTag}: each is set up by {@code accept} exactly as an accepted one, on this listener's event
+     * loops. {@code lost} runs (on an event loop) if the link closes other than by {@link #stopAccepting} or
+     * {@link #close}: the manager is gone or dropped this worker. Throws why it cannot connect (no epoll, no socket
+     * there). Blocks while it connects: never call it on an event loop.
+     */
+    static GateListener receive(Target target, Transport transport, String processTag,
+                                BiConsumer<Channel, GateListener> accept, Consumer<GateListener> lost)
+            throws Exception {
+        if (!transport.isEpoll()) {
+            throw new IllegalStateException("the connection hand-off (is_reuseport false) needs Netty's native epoll,"
+                    + " which is not available: " + Transport.epollUnavailableReason());
+        }
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(target.threads(),
+                new DefaultThreadFactory("kim-gate-io", true), transport.ioHandlerFactory());
+        GateListener[] self = new GateListener[1];
+        ChannelInitializer<Channel> setUp = setUp(accept, self);
+        try {
+            Channel link = HandoffLink.connect(loops, target.handoffSocket(), socket -> {
+                Channel client = HandoffLink.adopt(socket);
+                if (client == null) {
+                    return;
+                }
+                if (!client.isActive()) { // reset by the client while it was being handed over
+                    client.unsafe().closeForcibly();
+                    return;
+                }
+                client.pipeline().addLast(setUp);
+                loops.next().register(client);
+            });
+            self[0] = new GateListener(target, loops, link);
+            HandoffLink.hello(link, processTag);
+            link.closeFuture().addListener(f -> {
+                if (!self[0].closing.get()) {
+                    lost.accept(self[0]);
+                }
+            });
+            return self[0];
+        } catch (Exception e) {
+            loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /**
+     * What sets up a new client: the options every client gets, then {@code accept}. Shared by both sources of
+     * connections, so that a handed-over connection is served exactly as an accepted one.
+     */
+    private static ChannelInitializer<Channel> setUp(BiConsumer<Channel, GateListener> accept, GateListener[] self) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.config().setOption(ChannelOption.TCP_NODELAY, true);
+                channel.config().setOption(ChannelOption.SO_KEEPALIVE, true);
+                channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+                accept.accept(channel, self[0]);
+            }
+        };
+    }
+
+    /** Where it listens (the port chosen when the target's is 0); {@code null} when the manager hands connections. */
     InetSocketAddress address() {
-        return (InetSocketAddress) server.localAddress();
+        return server.localAddress() instanceof InetSocketAddress bound ? bound : null;
     }
 
     /**
@@ -110,6 +178,15 @@ final class GateListener {
     String addressText() {
         InetSocketAddress bound = address();
         return bound == null ? target.address() : target.host() + ":" + bound.getPort();
+    }
+
+    /** Where and how it takes its connections, for the log. */
+    String describe() {
+        if (target.handoffSocket() != null) {
+            return "taking the connections the manager accepts on " + addressText() + ", handed over through "
+                    + target.handoffSocket();
+        }
+        return "listening on " + addressText() + (target.reusePort() ? " with SO_REUSEPORT" : "");
     }
 
     /** Counts a new connection as this listener's, so that its event loops live as long as it. */
@@ -154,6 +231,7 @@ final class GateListener {
 
     /** Closes the socket and every connection at once, and ends the event loops. */
     void close() {
+        closing.set(true);
         server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

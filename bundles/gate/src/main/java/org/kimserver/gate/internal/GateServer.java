@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +52,15 @@ import org.slf4j.LoggerFactory;
  * properties of that service, which the launcher reads) and tried again every {@value #RETRY_SECONDS} s, while the
  * previous listener, if any, keeps serving.
  *
+ * <p>Where the connections come from ({@link GateListener}): a socket of its own on {@code gate_host:gate_port}
+ * (with SO_REUSEPORT when {@code is_reuseport} is true, so that every worker listens on the port and the kernel
+ * spreads the connections); or, when {@code is_reuseport} is false and the framework property
+ * {@value #HANDOFF_PROPERTY} names the manager's hand-off socket, the manager accepts on the port and hands each
+ * connection to a worker ({@link HandoffLink}). The gate then says it listens while its link to the manager is
+ * connected; if the link closes, the gate says it failed (the manager is gone: the worker's control link ends the
+ * process), serves its open connections until they close and tries to connect again every {@value #RETRY_SECONDS}
+ * s.
+ *
  * <p>Stopping is graceful: the listeners close first, then every open connection is served until it is quiet and
  * closed with a FIN, for at most {@code stop_timeout_ms}; what is still busy then is closed and counted. The
  * framework's stop is caught as the system bundle begins to stop, before any business bundle stops, so the requests
@@ -71,6 +81,10 @@ public final class GateServer implements ProblemReporter {
     static final String STATE = "kim.gate.state";
     static final String ADDRESS = "kim.gate.address";
     static final String ERROR = "kim.gate.error";
+    /** The framework property with the manager's hand-off socket, set on a worker's command line by the manager. */
+    static final String HANDOFF_PROPERTY = "kimserver.handoff";
+    /** The framework property with the process tag ({@code W1}), which the gate says to the manager. */
+    static final String PROCESS_PROPERTY = "kimserver.process";
 
     /**
      * Where the gate stands. {@code wanted} is the configured address; {@code error} says why the gate is not
@@ -87,6 +101,9 @@ public final class GateServer implements ProblemReporter {
     private GateCounters counters;
 
     private Transport transport;
+    /** The manager's hand-off socket, {@code null} when the gate is not started by a manager that hands over. */
+    private String handoffSocket;
+    private String processTag;
     private ExecutorService handlerThreads;
     private MemoryBudget budget;
     private ClientLogs logs;
@@ -119,6 +136,8 @@ public final class GateServer implements ProblemReporter {
     void activate(GateConfig config, BundleContext context) {
         bundleContext = context;
         this.config = config;
+        handoffSocket = context.getProperty(HANDOFF_PROPERTY);
+        processTag = Objects.requireNonNullElse(context.getProperty(PROCESS_PROPERTY), "?");
         transport = Transport.best();
         if (!transport.name().equals("epoll")) {
             LOG.warn("native epoll is not available ({}); the gate uses NIO", Transport.epollUnavailableReason());
@@ -204,12 +223,13 @@ public final class GateServer implements ProblemReporter {
         }
     }
 
-    private static Target target(GateConfig config) {
+    private Target target(GateConfig config) {
         if (config.gate_host().isEmpty()) {
             return null;
         }
         int threads = config.io_threads() > 0 ? config.io_threads() : Runtime.getRuntime().availableProcessors();
-        return new Target(config.gate_host(), config.gate_port(), threads);
+        return new Target(config.gate_host(), config.gate_port(), threads, config.is_reuseport(),
+                config.is_reuseport() || handoffSocket == null || handoffSocket.isEmpty() ? null : handoffSocket);
     }
 
     private static GateContext.Settings settings(GateConfig config) {
@@ -288,8 +308,8 @@ public final class GateServer implements ProblemReporter {
             }
             current = next;
             publish(new Status(GateStatistics.LISTENING, next.addressText(), want.address(), null, null));
-            LOG.info("gate listening on {} ({}, {}, keep_alive {} ms, max_clients {}, max_frame_size {},"
-                    + " frame_timeout_ms {}, max_buffered_mb {}){}", next.addressText(), transportName(),
+            LOG.info("gate {} ({}, {}, keep_alive {} ms, max_clients {}, max_frame_size {},"
+                    + " frame_timeout_ms {}, max_buffered_mb {}){}", next.describe(), transportName(),
                     count(want.threads(), "I/O thread"),
                     TimeUnit.NANOSECONDS.toMillis(gate.settings().keepAliveNanos()),
                     maxClientsText(config.max_clients(), maxClients), gate.settings().maxFrameSize(),
@@ -358,7 +378,34 @@ public final class GateServer implements ProblemReporter {
     }
 
     private GateListener open(Target target) throws Exception {
+        if (target.handoffSocket() != null) {
+            return GateListener.receive(target, transport, processTag, this::accept, this::linkLost);
+        }
         return GateListener.open(target, transport, new AcceptFailures(counters, logs), this::accept);
+    }
+
+    /**
+     * The manager closed the hand-off link of {@code listener}: no connection comes any more. The gate says it
+     * failed; its open connections are served until they close; {@link #retry} connects again.
+     */
+    private void linkLost(GateListener listener) {
+        try {
+            control.execute(() -> {
+                if (current != listener || stopping) {
+                    return;
+                }
+                String reason = "the manager closed the hand-off link (" + listener.target.handoffSocket()
+                        + "): no connection is handed over";
+                LOG.error("{}; the gate serves its {} until they close and tries to connect again every {} s",
+                        reason, count(listener.clients().size(), "open connection"), RETRY_SECONDS);
+                retire(listener);
+                current = null;
+                publish(new Status(GateStatistics.FAILED, listener.addressText(), listener.target.address(), reason,
+                        Instant.now()));
+            });
+        } catch (RejectedExecutionException e) {
+            // the gate is stopping
+        }
     }
 
     private static String reason(Exception e) {
