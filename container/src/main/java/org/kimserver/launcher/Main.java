@@ -167,7 +167,7 @@ public final class Main {
                 return EXIT_ALREADY_RUNNING;
             }
         }
-        Container container = new Container(home, role.tag(), BundleList.WORKER); // the one process serves clients
+        Container container = new Container(home, role.tag(), role.manager() ? BundleList.MANAGER : BundleList.WORKER);
         Stopper stopper = new Stopper(container, files, configFile, (int) gate.get("stop.timeout.ms"), role);
         Runtime.getRuntime().addShutdownHook(new Thread(stopper::stopAsTheJvmExits, "kimserver-shutdown"));
 

@@ -121,10 +121,10 @@ public class BundleListsIT {
 
     @Test
     public void anEntryWithoutItsJarFailsTheCheck() throws Exception {
-        Path system = copyOfSystem(list -> list + "4 kimserver-supervisor\n");
+        Path system = copyOfSystem(list -> list + "4 kimserver-nowhere\n");
         List<String> problems = problems(system);
         assertTrue(String.join("\n", problems), problems.stream().anyMatch(p -> p.startsWith("worker: ")
-                && p.contains("no jar kimserver-supervisor-<version>.jar")));
+                && p.contains("no jar kimserver-nowhere-<version>.jar")));
     }
 
     @Test
