@@ -29,6 +29,7 @@ import org.kimserver.config.ConfigSchema;
 import org.kimserver.config.KimConfig;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
@@ -72,10 +73,17 @@ public final class Main {
     private static final Duration GATE_DECISION = Duration.ofSeconds(30);
     /** What a stop may take beyond the gate's stop_timeout_ms: the modules' and the system bundles' own stop. */
     static final Duration STOP_MARGIN = Duration.ofSeconds(5);
+    /**
+     * A manager's margin: its workers' (the supervisor waits for them up to stop_timeout_ms + 6 s: their own bound
+     * and a second to say what was stuck), and 3 s for its own bundles.
+     */
+    static final Duration MANAGER_STOP_MARGIN = STOP_MARGIN.plusSeconds(4);
     /** After this, a module still starting is reported (and the server stays up). */
     private static final Duration MODULE_PATIENCE = Duration.ofSeconds(10);
     /** The services that say whether the process is up (see the class comment), read without any of their classes. */
     static final String GATE_STATE_FILTER = "(kim.gate.state=*)";
+    /** A service property the launcher publishes, {@code up}, once the process is up by the rule above. */
+    static final String PROCESS_STATE = "kim.process.state";
     static final String GATE_STATE = "kim.gate.state";
     static final String GATE_ADDRESS = "kim.gate.address";
     static final String GATE_ERROR = "kim.gate.error";
@@ -148,7 +156,9 @@ public final class Main {
         Path logFile;
         try {
             KimConfig config = KimConfig.load(configFile);
-            config.warnings().forEach(w -> System.err.println(role.says() + "warning: " + configFile + ": " + w));
+            if (role.manager()) { // a worker reads the same file a moment later: one warning on the terminal is enough
+                config.warnings().forEach(w -> System.err.println(role.says() + "warning: " + configFile + ": " + w));
+            }
             gate = config.configurations().get(ConfigSchema.GATE_PID);
             logFile = home.resolve("log").resolve(config.log().pathFor(role.tag()));
         } catch (ConfigException e) {
@@ -191,6 +201,9 @@ public final class Main {
 
         if (!stopper.stopRequested()) { // else a signal came while it started: the stop is under way
             files.state("up");
+            // The launcher's verdict, for whoever in the framework waits on it (a worker's link to its manager).
+            framework.getBundleContext().registerService(Object.class, new Object(),
+                    FrameworkUtil.asDictionary(Map.of(PROCESS_STATE, "up")));
             long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
             int bundles = framework.getBundleContext().getBundles().length;
             if (role.manager()) {
@@ -359,7 +372,8 @@ public final class Main {
     }
 
     /**
-     * Stops the process at most the gate's stop_timeout_ms plus {@link #STOP_MARGIN} after it is asked to: on
+     * Stops the process at most the gate's stop_timeout_ms plus {@link #STOP_MARGIN} (a manager: {@link
+     * #MANAGER_STOP_MARGIN}) after it is asked to: on
      * SIGTERM or System.exit (the shutdown hook; a worker's SIGTERM has a handler of its own), on Ctrl-C in
      * {@code run}, at the end of a worker's input, or when it does not come up. A stop that takes longer is stuck (an
      * activator that blocks or spins): it says what is stuck, and halts the JVM.
@@ -415,7 +429,7 @@ public final class Main {
                 files.state("stopping");
                 if (!container.stop(bound)) {
                     System.err.println(role.says() + "the stop did not end within " + bound.toSeconds()
-                            + " s (stop_timeout_ms + " + STOP_MARGIN.toSeconds() + " s); still at work:");
+                            + " s (stop_timeout_ms + " + margin().toSeconds() + " s); still at work:");
                     System.err.print(container.stuckReport());
                     System.err.println(role.says() + "halting the JVM");
                     System.err.flush();
@@ -436,7 +450,11 @@ public final class Main {
             } catch (ConfigException e) {
                 // a broken edit changes nothing, here as in the running server
             }
-            return Duration.ofMillis(stopTimeout).plus(STOP_MARGIN);
+            return Duration.ofMillis(stopTimeout).plus(margin());
+        }
+
+        private Duration margin() {
+            return role.manager() ? MANAGER_STOP_MARGIN : STOP_MARGIN;
         }
     }
 

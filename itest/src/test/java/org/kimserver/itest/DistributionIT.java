@@ -135,7 +135,7 @@ public class DistributionIT {
         assertTrue(unknown.output(), unknown.output().contains("errors:      code 4: 3"));
         assertTrue(unknown.output(), unknown.output().contains("(3 connections closed by the server)"));
 
-        Result stats = kimserver("console", "kim:stats");
+        Result stats = kimserver("console", "-w", "1", "kim:stats");
         assertTrue(stats.output(), stats.output().matches("(?s).*commands +5103 .*"));
 
         Result usage = bin("kim-bench", "127.0.0.1", port, "1001");
@@ -143,14 +143,25 @@ public class DistributionIT {
         assertTrue(usage.output(), usage.output().contains("usage: kim-bench"));
     }
 
+    /**
+     * Without Netty's native library the manager cannot hand sockets over (that takes SCM_RIGHTS): the start fails
+     * and says to use is_reuseport; with it, every worker's gate listens on NIO.
+     */
     @Test
-    public void withoutTheNativeLibraryTheGateRunsOnNio() throws Exception {
+    public void withoutTheNativeLibraryTheHandOffSaysWhyAndReusePortRunsOnNio() throws Exception {
         ProcessBuilder withoutNative = dist.processBuilder(List.of(home.resolve("bin/kimserver").toString(), "start"));
         withoutNative.environment().put("KIM_JAVA_OPTS", "-Dio.netty.transport.noNative=true");
+        Result handoff = dist.run(withoutNative);
+        assertEquals(handoff.output(), 5, handoff.exitCode());
+        assertTrue(handoff.output(), handoff.output().contains("needs Netty's native epoll"));
+        assertTrue(handoff.output(), handoff.output().contains("with is_reuseport true every worker listens"));
+        assertEquals(List.of(), servers());
+
+        editConfig("\"is_reuseport\": false", "\"is_reuseport\": true");
         Result start = dist.run(withoutNative);
         assertEquals(start.output(), 0, start.exitCode());
         awaitCommand("1001");
-        Result stats = kimserver("console", "kim:stats");
+        Result stats = kimserver("console", "-w", "1", "kim:stats");
         assertTrue(stats.output(), stats.output().contains("(nio, Unsafe buffers)"));
         Result hello = bin("kim-bench", "--no-progress", "127.0.0.1", Integer.toString(gatePort), "1001", "5", "100");
         assertEquals(hello.output(), 0, hello.exitCode());
@@ -215,7 +226,7 @@ public class DistributionIT {
             }
             threads.shutdownNow();
         }
-        assertTrue(log(), log().contains("gate stopping: every connection was served and closed"));
+        assertTrue(dist.workerLog(1), dist.workerLog(1).contains("gate stopping: every connection was served and closed"));
     }
 
     /**
@@ -229,12 +240,12 @@ public class DistributionIT {
                 List.of("bash", "-c", "ulimit -Sn 300 && ulimit -Hn 512 && exec bin/kimserver start"));
         assertEquals(start.output(), 0, start.exitCode());
         awaitCommand("1001");
-        String stats = kimserver("console", "kim:stats").output();
+        String stats = kimserver("console", "-w", "1", "kim:stats").output();
         Matcher limit = Pattern.compile("refused \\(max_clients (\\d+)\\)").matcher(stats);
         assertTrue(stats, limit.find());
         int room = Integer.parseInt(limit.group(1));
         assertTrue(stats, room > 0 && room < 512 - 256);
-        assertTrue(log(), log().contains("max_clients is 20000 but the open-file limit (512 files"));
+        assertTrue(dist.workerLog(1), dist.workerLog(1).contains("max_clients is 20000 but the open-file limit (512 files"));
 
         List<WireClient> clients = new ArrayList<>();
         try {
@@ -253,9 +264,9 @@ public class DistributionIT {
                 client.close();
             }
         }
-        assertTrue(kimserver("console", "kim:stats").output(), kimserver("console", "kim:stats").output()
-                .contains("5 refused (max_clients " + room + ")"));
-        assertFalse(log(), log().contains("Too many open files"));
+        String after = kimserver("console", "-w", "1", "kim:stats").output();
+        assertTrue(after, after.contains("5 refused (max_clients " + room + ")"));
+        assertFalse(dist.workerLog(1), dist.workerLog(1).contains("Too many open files"));
     }
 
     @Test
@@ -300,7 +311,14 @@ public class DistributionIT {
                 Map.of(activator.getName().replace('.', '/') + ".class", TestBundles.classBytes(activator)));
     }
 
-    /** The JVMs that run this home's server. */
+    /** The managers among {@link #servers()}: the JVMs that claim this home. */
+    private List<ProcessHandle> managers() {
+        return servers().stream().filter(p -> p.info().arguments()
+                .map(a -> List.of(a).contains("org.kimserver.launcher.Main") && List.of(a).contains("run"))
+                .orElse(false)).toList();
+    }
+
+    /** The JVMs that run this home's server: its manager and workers. */
     private List<ProcessHandle> servers() {
         String homeOption = "-Dkimserver.home=" + home;
         return ProcessHandle.allProcesses()
@@ -372,7 +390,7 @@ public class DistributionIT {
         Result refused = results.stream().filter(r -> r.exitCode() != 0).findFirst().orElseThrow();
         assertEquals(refused.output(), 4, refused.exitCode());
         assertTrue(refused.output(), refused.output().contains("already running (pid " + pid()));
-        assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
+        assertEquals(List.of(pid()), managers().stream().map(ProcessHandle::pid).toList());
 
         // Past the script's check (as when both starts check before either JVM has written its pid file), the
         // JVM's own lock refuses.
@@ -383,7 +401,7 @@ public class DistributionIT {
         Files.writeString(pidFile, running);
         assertEquals(third.output(), 4, third.exitCode());
         assertTrue(third.output(), third.output().contains("kimserver is already running"));
-        assertEquals(List.of(pid()), servers().stream().map(ProcessHandle::pid).toList());
+        assertEquals(List.of(pid()), managers().stream().map(ProcessHandle::pid).toList());
 
         Result stop = kimserver("stop");
         assertEquals(stop.output(), 0, stop.exitCode());
@@ -425,7 +443,7 @@ public class DistributionIT {
         deployActivator("spinning", org.kimserver.itest.unruly.SpinningActivator.class);
         Result start = kimserver("start");
         assertEquals(start.output(), 0, start.exitCode());
-        await("the spinning module active", 30, () -> kimserver("console", "lb", "-s").output().lines()
+        await("the spinning module active", 30, () -> kimserver("console", "-w", "1", "lb", "-s").output().lines()
                 .anyMatch(l -> l.contains("Active") && l.contains("kim.itest.spinning")));
 
         long stopping = System.nanoTime();
@@ -439,23 +457,54 @@ public class DistributionIT {
         assertEquals(List.of(), servers());
     }
 
+    /**
+     * A module that calls System.exit ends its worker's JVM, not the server: the worker's log says who called it, the
+     * manager logs the exit and starts the worker again, and once the module is gone the worker stays up.
+     */
     @Test
-    public void aSystemExitIsLoggedWithWhoCalledIt() throws Exception {
+    public void aSystemExitEndsOnlyItsWorkerIsLoggedWithWhoCalledItAndTheWorkerComesBack() throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        long firstWorker = workerPid(1);
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.exiting\""
                 + " immediate=\"true\" activate=\"activate\">\n"
                 + "  <implementation class=\"" + org.kimserver.itest.unruly.ExitingComponent.class.getName()
                 + "\"/>\n</scr:component>\n";
-        TestBundles.write(home.resolve("deploy/exiting.jar"), Map.of("Bundle-SymbolicName", "kim.itest.exiting",
+        Path jar = home.resolve("deploy/exiting.jar");
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.exiting",
                 "Bundle-Version", "1.0.0", "Service-Component", "OSGI-INF/exiting.xml"),
                 Map.of("OSGI-INF/exiting.xml", TestBundles.utf8(xml),
                         org.kimserver.itest.unruly.ExitingComponent.class.getName().replace('.', '/') + ".class",
                         TestBundles.classBytes(org.kimserver.itest.unruly.ExitingComponent.class)));
-        Result start = kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        await("the server gone", 40, () -> servers().isEmpty());
-        assertTrue(log(), log().contains("the JVM is exiting: System.exit called by thread \"kim-itest-exiter\""));
-        assertTrue(log(), log().contains("ExitingComponent"));
+        await("the worker's exit logged by the manager", 40, () -> log().contains(
+                "worker 1 (pid " + firstWorker + ") exited with exit code 7"));
+        String workerLog = dist.workerLog(1);
+        assertTrue(workerLog, workerLog.contains(
+                "the JVM is exiting: System.exit called by thread \"kim-itest-exiter\""));
+        assertTrue(workerLog, workerLog.contains("ExitingComponent"));
+        assertEquals("the manager stays up", 0, kimserver("status").exitCode());
+
+        Files.delete(jar);
+        await("a worker up again without the module", 60, () -> {
+            long pid = workerPid(1);
+            Thread.sleep(3000); // an ExitingComponent ends its JVM a second after it activates
+            return pid > 0 && pid == workerPid(1) && pid != firstWorker;
+        });
+        try (WireClient client = new WireClient(gatePort)) {
+            assertEquals(0, client.send(WireClient.request(1001, 1, "1 - hello")).read().code());
+        }
+    }
+
+    /** Worker n's pid as kim:workers shows it while the worker is up; -1 when it is not up. */
+    private long workerPid(int n) throws Exception {
+        for (String line : kimserver("console", "kim:workers").output().lines().toList()) {
+            String[] columns = line.trim().split("\\s+");
+            if (columns.length > 2 && columns[0].equals(Integer.toString(n)) && columns[2].equals("up")) {
+                return Long.parseLong(columns[1]);
+            }
+        }
+        return -1;
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import org.junit.After;
 import org.junit.Before;
@@ -12,7 +11,7 @@ import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
 import org.kimserver.itest.exiting.ExitingHandler;
 
-/** The unzipped distribution's log names who ended the JVM, also when it is a handler on a virtual thread. */
+/** A worker's log names who ended its JVM, also when it is a handler on a virtual thread; the manager restarts it. */
 public class ExitReportIT {
     private UnzippedDistribution dist;
 
@@ -24,13 +23,6 @@ public class ExitReportIT {
     @After
     public void stop() throws Exception {
         dist.close();
-    }
-
-    private List<ProcessHandle> servers() {
-        String homeOption = "-Dkimserver.home=" + dist.home();
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> List.of(a).contains(homeOption)).orElse(false))
-                .toList();
     }
 
     @Test
@@ -58,9 +50,19 @@ public class ExitReportIT {
                 // the JVM ended before it replied, as it should
             }
         }
-        UnzippedDistribution.await("the server gone", 40, () -> servers().isEmpty());
-        String log = dist.log();
+        // The handler ended its worker's JVM, not the server: the manager logs the exit and starts the worker again.
+        UnzippedDistribution.await("the worker's exit logged by the manager", 40, () -> dist.log().matches(
+                "(?s).*worker 1 \\(pid \\d+\\) exited with exit code \\d+.*"));
+        String log = dist.workerLog(1);
         assertTrue(log, log.contains("the JVM is exiting: System.exit called by virtual thread"));
         assertTrue(log, log.contains("at " + ExitingHandler.class.getName() + ".handle("));
+        assertEquals("the manager stays up", 0, dist.kimserver("status").exitCode());
+        UnzippedDistribution.await("the worker serving again", 40, () -> {
+            try (WireClient client = new WireClient(dist.gatePort())) {
+                return client.send(WireClient.request(1001, 1, "1 - hello")).read().code() == 0;
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,12 @@ final class UnzippedDistribution implements AutoCloseable {
         return Files.readString(path("log/kimserver.log"));
     }
 
+    /** Worker n's log, as far as it is written; "" before the worker has written any. */
+    String workerLog(int n) throws IOException {
+        Path log = path("log/kimserver_w_" + n + ".log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
     /** Rewrites etc/kimserver.json (a running server applies it live). */
     void editConfig(UnaryOperator<String> edit) throws IOException {
         Path config = path("etc/kimserver.json");
@@ -150,10 +157,17 @@ final class UnzippedDistribution implements AutoCloseable {
     /** Waits up to 20 s for kim:cmds to list {@code cmd} (a module's handlers come up after the start). */
     void awaitCommand(String cmd) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!kimserver("console", "kim:cmds").output().contains("\n" + cmd + " ")
+        while (!servedByEveryWorker(kimserver("console", "-w", "all", "kim:cmds").output(), cmd)
                 && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
+    }
+
+    /** Whether the answers of {@code console -w all kim:cmds} (one "== W<n> ==" section a worker) all list cmd. */
+    private static boolean servedByEveryWorker(String answers, String cmd) {
+        String[] sections = answers.split("(?m)^== W\\d+ ==$");
+        return sections.length > 1 && Arrays.stream(sections).skip(1)
+                .allMatch(section -> section.contains("\n" + cmd + " "));
     }
 
     /** Waits up to {@code seconds} for {@code check}; fails the test naming {@code what} if it does not come. */

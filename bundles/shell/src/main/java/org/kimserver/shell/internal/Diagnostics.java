@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.namespace.PackageNamespace;
+import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.wiring.BundleRequirement;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
@@ -21,9 +22,15 @@ final class Diagnostics {
         return revision != null && (revision.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
     }
 
-    /** A bundle is healthy when ACTIVE, or RESOLVED for a fragment. */
+    /** A bundle is healthy when ACTIVE, RESOLVED for a fragment, or RESOLVED and not meant to be started. */
     static boolean isHealthy(Bundle bundle) {
-        return isFragment(bundle) ? bundle.getState() == Bundle.RESOLVED : bundle.getState() == Bundle.ACTIVE;
+        if (isFragment(bundle)) {
+            return bundle.getState() == Bundle.RESOLVED;
+        }
+        // Resolved and never asked to start is as meant: a bundle a role installs for its packages only (level 0 of
+        // system/<role>.bundles), or one an operator stopped. A start that failed leaves the bundle marked started.
+        return bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.RESOLVED
+                && !bundle.adapt(BundleStartLevel.class).isPersistentlyStarted();
     }
 
     /** The subject naming a bundle in problems: "bundle 42 org.example.mymodule 1.0.1". */

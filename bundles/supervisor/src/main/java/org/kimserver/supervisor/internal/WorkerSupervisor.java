@@ -34,8 +34,11 @@ import org.slf4j.LoggerFactory;
 final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listener {
     static final Duration SHORT_LIFE = Duration.ofSeconds(10);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-    /** What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there. */
-    static final Duration STOP_MARGIN = Duration.ofSeconds(3);
+    /**
+     * What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there: the worker's
+     * own bound (stop_timeout_ms + 5 s, after which it says what was stuck and halts) and a second to do so.
+     */
+    static final Duration STOP_MARGIN = Duration.ofSeconds(6);
     private static final Logger LOG = LoggerFactory.getLogger(WorkerSupervisor.class);
 
     /**
@@ -377,7 +380,9 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
             }
         }
         scheduler.shutdownNow();
-        running.forEach(Process::destroy);
+        // SIGTERM through the handle: Process.destroy would also close the worker's standard input, which the worker
+        // takes for its manager being gone.
+        running.forEach(p -> p.toHandle().destroy());
         long deadline = System.nanoTime() + stopWait.toNanos();
         for (Process p : running) {
             awaitExit(p, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));

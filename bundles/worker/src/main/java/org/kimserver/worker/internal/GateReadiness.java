@@ -4,13 +4,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Whether this worker is ready for clients, from the services that carry {@code kim.gate.state} (the launcher's
- * contract: the gate publishes one, a hand-off receiver may publish another): failed when one says failed, ready
- * ({@code listening}) when at least one says listening, else starting. A gate that is configured not to listen
- * (hand-off mode) does not hold the worker back.
+ * Whether this worker is ready for clients. Ready ({@code listening}) is the launcher's verdict: it publishes a
+ * service with {@code kim.process.state=up} once the worker is up by its rule (every gate state listening, none
+ * needed when gate_host is empty), so that rule is kept in one place. Failed is any service carrying
+ * {@code kim.gate.state=failed}, whenever it comes, with its reason; else the worker is starting.
  *
  * @param error   why it failed; {@code null} unless failed
- * @param address the failed listener's address, or a listening one's; may be {@code null}
+ * @param address the failed listener's address; may be {@code null}
  */
 public record GateReadiness(String state, String error, String address) {
     public static final String LISTENING = "listening";
@@ -20,18 +20,17 @@ public record GateReadiness(String state, String error, String address) {
     static final String ERROR = "kim.gate.error";
     static final String ADDRESS = "kim.gate.address";
 
-    public static GateReadiness of(List<Map<String, Object>> services) {
-        GateReadiness listening = null;
-        for (Map<String, Object> properties : services) {
-            Object state = properties.get(STATE);
-            if (FAILED.equals(state)) {
+    /**
+     * @param gateStates the properties of every service that carries kim.gate.state
+     * @param processUp  whether the launcher has said that this process is up
+     */
+    public static GateReadiness of(List<Map<String, Object>> gateStates, boolean processUp) {
+        for (Map<String, Object> properties : gateStates) {
+            if (FAILED.equals(properties.get(STATE))) {
                 return new GateReadiness(FAILED, text(properties.get(ERROR)), text(properties.get(ADDRESS)));
             }
-            if (LISTENING.equals(state) && listening == null) {
-                listening = new GateReadiness(LISTENING, null, text(properties.get(ADDRESS)));
-            }
         }
-        return listening != null ? listening : new GateReadiness(STARTING, null, null);
+        return new GateReadiness(processUp ? LISTENING : STARTING, null, null);
     }
 
     private static String text(Object value) {

@@ -40,6 +40,8 @@ public final class WorkerControl {
     static final String CONTROL_PROPERTY = "kimserver.control";
     /** The process tag the launcher gives worker n: {@code W<n>}. */
     static final String PROCESS_PROPERTY = "kimserver.process";
+    /** The launcher's service property saying that the process is up. */
+    static final String PROCESS_STATE = "kim.process.state";
     static final Duration STOP_BOUND = Duration.ofSeconds(30);
     static final int EXIT_MANAGER_GONE = 252;
     private static final Pattern WORKER_TAG = Pattern.compile("W([1-9]\\d*)");
@@ -96,7 +98,7 @@ public final class WorkerControl {
         GateDiagnostics diagnostics = gate;
         GateStatistics s = diagnostics == null ? null : diagnostics.statistics();
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-        GateReadiness readiness = GateReadiness.of(gateStates());
+        GateReadiness readiness = GateReadiness.of(gateStates(), processUp());
         return s == null
                 ? new ControlClient.Sample(0, 0, 0, 0, 0, 0, readiness, heap.getUsed(), heap.getMax())
                 : new ControlClient.Sample(s.openConnections(), s.commands(), s.reads(), s.readBytes(), s.writes(),
@@ -123,6 +125,17 @@ public final class WorkerControl {
             // the bundle is stopping: nothing to report
         }
         return states;
+    }
+
+    /** Whether the launcher has said that this process is up (a service with kim.process.state=up). */
+    private boolean processUp() {
+        try {
+            return context.getServiceReferences((String) null, "(" + PROCESS_STATE + "=up)") != null;
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        } catch (IllegalStateException e) {
+            return false; // the bundle is stopping
+        }
     }
 
     /** Stops this worker: its manager is gone, and a worker without one would serve on unsupervised. */

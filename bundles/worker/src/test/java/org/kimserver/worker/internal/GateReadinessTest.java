@@ -6,33 +6,27 @@ import java.util.List;
 import java.util.Map;
 import org.junit.Test;
 
-/** When a worker tells its manager that it is ready, from the services carrying kim.gate.state. */
+/** When a worker tells its manager that it is ready: the launcher's verdict, unless a gate state says failed. */
 public class GateReadinessTest {
 
     @Test
-    public void noServiceYetIsStarting() {
-        assertEquals(GateReadiness.STARTING, GateReadiness.of(List.of()).state());
+    public void notUpYetIsStarting() {
+        assertEquals(GateReadiness.STARTING, GateReadiness.of(List.of(), false).state());
+        assertEquals(GateReadiness.STARTING, GateReadiness.of(List.of(Map.of("kim.gate.state", "listening")), false)
+                .state());
     }
 
     @Test
-    public void aFailedGateWinsOverAListeningOneAndSaysWhy() {
+    public void upIsReadyEvenWithoutAGateState() {
+        assertEquals(GateReadiness.LISTENING, GateReadiness.of(List.of(), true).state());
+    }
+
+    @Test
+    public void aFailedGateWinsOverUpAndSaysWhy() {
         GateReadiness r = GateReadiness.of(List.of(Map.of("kim.gate.state", "listening"),
                 Map.of("kim.gate.state", "failed", "kim.gate.error", "Address already in use",
-                        "kim.gate.address", "0.0.0.0:3355")));
+                        "kim.gate.address", "0.0.0.0:3355")), true);
         assertEquals(new GateReadiness("failed", "Address already in use", "0.0.0.0:3355"), r);
-    }
-
-    @Test
-    public void aGateConfiguredNotToListenDoesNotHoldBackAReadyHandOff() {
-        GateReadiness r = GateReadiness.of(List.of(Map.of("kim.gate.state", "not listening"),
-                Map.of("kim.gate.state", "listening", "kim.gate.address", "handoff")));
-        assertEquals(GateReadiness.LISTENING, r.state());
-    }
-
-    @Test
-    public void onlyNotListeningIsStarting() {
-        assertEquals(GateReadiness.STARTING, GateReadiness.of(List.of(Map.of("kim.gate.state", "not listening")))
-                .state());
     }
 
     @Test
