@@ -18,8 +18,8 @@ kim_start_copy '"max_clients_per_ip": 0'
 . "$home/bin/java-env.sh"
 kim_find_java
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
-log_bytes() { cat "$home"/log/kimserver.log* | wc -c; }
+rss_kb() { for p in $(server_pids); do awk '/^VmRSS/ {print $2}' "/proc/$p/status"; done | awk '{t += $1} END {print t}'; }
+log_bytes() { cat "$home"/log/kimserver*.log* | wc -c; }
 abuse() { "$KIM_JAVA" -cp "$home/lib/bench/*" org.kimserver.bench.KimAbuse "$@"; }
 
 # attack name, connections (threads for malformed), extra options
@@ -30,7 +30,8 @@ attacks=(
     "partial-large 3500 --interval-ms 1000"
     "malformed 8"
 )
-echo "abuse benchmark: $seconds s per attack, $users legitimate users, $(nproc) cores, $(uname -r), server pid $pid"
+echo "abuse benchmark: $seconds s per attack, $users legitimate users, $(nproc) cores, $(uname -r), server pids" \
+    "$(echo $(server_pids)) (memory: their sum)"
 for attack in "${attacks[@]}"; do
     read -r name connections extra <<< "$attack"
     before=$(rss_kb)
@@ -63,4 +64,4 @@ for attack in "${attacks[@]}"; do
 done
 sleep 30 # past the 30 s after which an idle server gives memory back
 echo "RESULT idle_rss_mb=$(( $(rss_kb) / 1024 )) (30 s after the last attack's settle)"
-"$home/bin/kimserver" console kim:stats
+"$home/bin/kimserver" console -w all kim:stats

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Gate throughput benchmark, the original's own case: kim-bench <users> x <packets> of cmd 1001 (hello) against
-# a freshly started distribution, client and server on this machine. Measures the server's CPU time from
-# /proc/<pid>/stat around the measured run (warm-up runs excluded) and prints one RESULT line per run.
+# a freshly started distribution, client and server on this machine. Measures the server's CPU time (the manager's
+# and its workers', from /proc/<pid>/stat) around the measured run (warm-up runs excluded) and prints one RESULT
+# line per run.
 # Usage: bench/gate.sh [users=10000] [packets=100] [runs=3]   (build first: ./dev mvn -q install -DskipTests)
 # Environment: KIM_BENCH_CMD (default 1001; 1007 the session command on the blocking path; module-bench's 2001,
 # which sleeps 1 ms, and 2002, which answers at once on the blocking path), KIM_BENCH_PORT (default 3355),
 # KIM_JAVA_OPTS (server JVM options), KIM_BENCH_THREADS (client, 1),
 # KIM_IO_THREADS (the server's io_threads, default 0: one per core),
-# KIM_BENCH_OPTS (more kim-bench options, e.g. --frame-writes to write each request on its own as the original).
+# KIM_BENCH_OPTS (more kim-bench options, e.g. --frame-writes to write each request on its own as the original),
+# KIM_WORKERS (worker_cnt, default 1), KIM_REUSEPORT (is_reuseport, default false: the manager hands sockets over).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 users=${1:-10000} packets=${2:-100} runs=${3:-3}
@@ -16,9 +18,10 @@ cmd=${KIM_BENCH_CMD:-1001}
 threads=${KIM_BENCH_THREADS:-1}
 # shellcheck source=dist.sh
 . bench/dist.sh
-kim_start_copy "\"io_threads\": ${KIM_IO_THREADS:-0}"
+kim_start_copy "\"io_threads\": ${KIM_IO_THREADS:-0}, \"worker_cnt\": ${KIM_WORKERS:-1}, \"is_reuseport\": ${KIM_REUSEPORT:-false}"
+pids=$(server_pids)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu_ticks() { for p in $pids; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{t += $1} END {print t}'; }
 hz=$(getconf CLK_TCK)
 # shellcheck disable=SC2086
 bench() { "$home/bin/kim-bench" --no-progress --threads "$threads" ${KIM_BENCH_OPTS:-} 127.0.0.1 "$port" "$cmd" "$@"; }
@@ -28,8 +31,9 @@ for warm in 1000 2000; do
     out=$(bench "$warm" 100) || { echo "warm-up with $warm users failed:"; echo "$out"; exit 1; }
 done
 
-echo "gate benchmark: cmd $cmd, $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r), server pid $pid" \
-    "($("$home/bin/kimserver" console kim:stats | sed -n 's/^gate *//p'))"
+echo "gate benchmark: cmd $cmd, $users users x $packets packets ${KIM_BENCH_OPTS:-}, $(nproc) cores, $(uname -r)," \
+    "${KIM_WORKERS:-1} worker(s), is_reuseport ${KIM_REUSEPORT:-false}, server pids $(echo $pids)" \
+    "($("$home/bin/kimserver" console -w 1 kim:stats | sed -n 's/^gate *//p'))"
 for i in $(seq "$runs"); do
     before=$(cpu_ticks)
     out=$(bench "$users" "$packets") || { echo "$out"; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hot update under load: kim-bench sends hello requests for <seconds> (pipelined bursts, no pause) while
 # module-test is replaced in deploy/ half-way through; prints kim-bench's report, the gap between the old
-# handler leaving and the new one arriving (from the log), and one RESULT line. Every request should get code 0.
+# handler leaving and the new one arriving (from worker 1's log), and one RESULT line. Every request should get code 0.
 # Usage: bench/hot-update.sh [users=50] [seconds=6]   (build first: ./dev mvn -q install -DskipTests)
 # Environment: KIM_BENCH_PORT (default 3355), KIM_HANDLER_GRACE_MS (the server's handler_grace_ms, default 3000;
 # 0 shows what the original's behaviour, code 4 at once, costs).
@@ -29,7 +29,7 @@ status=0
 wait "$bench" || status=$?
 cat "$work/bench.out"
 ms() { sed -n "s/.*\]\[\([0-9:. -]*\)\]\[org.kimserver.gate\].*handler $1: .*HelloHandler.*/\1/p" \
-    "$home/log/kimserver.log" | tail -n 1 | awk '{split($2, t, ":"); printf "%.0f", (t[1] * 3600 + t[2] * 60 + t[3]) * 1000}'; }
+    "$home/log/kimserver_w_1.log" | tail -n 1 | awk '{split($2, t, ":"); printf "%.0f", (t[1] * 3600 + t[2] * 60 + t[3]) * 1000}'; }
 removed=$(ms removed) added=$(ms added)
 echo "hello handler gap: $((added - removed)) ms (removed and re-added while the update ran)"
 echo "RESULT $(grep '^RESULT' "$work/bench.out" | cut -d' ' -f2-) kim_bench_exit=$status handler_gap_ms=$((added - removed))"
