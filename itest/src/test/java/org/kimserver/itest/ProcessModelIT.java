@@ -1,0 +1,397 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.kimserver.itest.UnzippedDistribution.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+import org.kimserver.itest.UnzippedDistribution.Result;
+
+/**
+ * The manager and its two workers as real processes of an unzipped distribution: how connections reach the
+ * workers, what a worker's or the manager's sudden death does to clients and to the other processes, a worker that
+ * cannot start, a stop under load, and what tells the processes apart. One distribution serves the whole class; a
+ * test that needs the server in a given hand-off mode (re)starts it so, one that ends it leaves it stopped.
+ */
+public class ProcessModelIT {
+    private static final int WORKERS = 2;
+    /** One line of kim:workers: index, pid, state, then the rest. */
+    private static final Pattern WORKER_LINE = Pattern.compile("(?m)^(\\d+)\\s+(\\d+)\\s+(\\w+)\\s+.*$");
+    /** A worker's section of {@code console -w all}. */
+    private static final Pattern WORKER_SECTION = Pattern.compile("(?m)^== W(\\d+) ==$");
+    private static final Pattern GATE_CONNECTIONS = Pattern.compile("connections\\s+(\\d+) open, (\\d+) accepted");
+
+    private static UnzippedDistribution dist;
+    private static String originalConfig;
+    /** The hand-off mode (is_reuseport) of the running server, null when none runs. */
+    private static Boolean runningReuseport;
+
+    record Worker(int index, long pid, String state) {
+    }
+
+    /** What a worker's gate has counted: connections open now and accepted since it started. */
+    record GateCount(long open, long accepted) {
+    }
+
+    @BeforeClass
+    public static void unzip() throws Exception {
+        dist = UnzippedDistribution.unzip("kimserver-processes");
+        dist.editConfig(json -> json.replace("\"worker_cnt\": 1,", "\"worker_cnt\": " + WORKERS + ","));
+        originalConfig = Files.readString(dist.path("etc/kimserver.json"));
+        assertTrue(originalConfig, originalConfig.contains("\"worker_cnt\": " + WORKERS + ","));
+    }
+
+    @AfterClass
+    public static void stopAndDelete() throws Exception {
+        if (dist != null) {
+            dist.close();
+        }
+    }
+
+    /** Makes sure the server runs with {@code is_reuseport} = {@code reuseport}, its workers up, 1001 served. */
+    private static void runningWith(boolean reuseport) throws Exception {
+        if (runningReuseport != null && runningReuseport == reuseport) {
+            return;
+        }
+        stopped();
+        Files.writeString(dist.path("etc/kimserver.json"),
+                originalConfig.replace("\"is_reuseport\": false", "\"is_reuseport\": " + reuseport));
+        Result start = dist.kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        runningReuseport = reuseport;
+        await("1001 deployed in every worker", 30,
+                () -> dist.kimserver("console", "-w", "all", "kim:cmds").output().split("\n1001 ", -1).length
+                        == WORKERS + 1);
+    }
+
+    /** Stops the server if one runs and checks that no process of the home is left. */
+    private static void stopped() throws Exception {
+        runningReuseport = null;
+        Result stop = dist.kimserver("stop");
+        assertEquals(stop.output(), 0, stop.exitCode());
+        assertEquals("processes of the home after a stop", List.of(), processesOfTheHome());
+    }
+
+    /** Every process whose command line names this home (the manager and its workers do). */
+    private static List<String> processesOfTheHome() {
+        String home = "-Dkimserver.home=" + dist.home();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(home))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+                .toList();
+    }
+
+    private static Map<Integer, Worker> workers() throws Exception {
+        Result workers = dist.kimserver("console", "kim:workers");
+        assertEquals(workers.output(), 0, workers.exitCode());
+        Map<Integer, Worker> byIndex = new TreeMap<>();
+        Matcher line = WORKER_LINE.matcher(workers.output());
+        while (line.find()) {
+            int index = Integer.parseInt(line.group(1));
+            byIndex.put(index, new Worker(index, Long.parseLong(line.group(2)), line.group(3)));
+        }
+        assertEquals(workers.output(), WORKERS, byIndex.size());
+        return byIndex;
+    }
+
+    /** Each worker's gate counters, from {@code console -w all kim:stats}. */
+    private static Map<Integer, GateCount> gateCounts() throws Exception {
+        Result stats = dist.kimserver("console", "-w", "all", "kim:stats");
+        assertEquals(stats.output(), 0, stats.exitCode());
+        Map<Integer, GateCount> counts = new TreeMap<>();
+        String[] sections = WORKER_SECTION.split(stats.output());
+        Matcher header = WORKER_SECTION.matcher(stats.output());
+        for (int section = 1; header.find(); section++) {
+            Matcher connections = GATE_CONNECTIONS.matcher(sections[section]);
+            assertTrue(stats.output(), connections.find());
+            counts.put(Integer.parseInt(header.group(1)),
+                    new GateCount(Long.parseLong(connections.group(1)), Long.parseLong(connections.group(2))));
+        }
+        assertEquals(stats.output(), WORKERS, counts.size());
+        return counts;
+    }
+
+    /** Connects, sends one 1001 and checks the module's answer. */
+    private static void hello(WireClient client, int seq) throws IOException {
+        client.send(WireClient.request(1001, seq, "hello"));
+        WireClient.Frame reply = client.read();
+        assertEquals(seq, reply.seq());
+        assertEquals(0, reply.code());
+        assertEquals("good job!", reply.data());
+    }
+
+    @Test
+    public void theHandOffSpreadsConnectionsOverEveryWorker() throws Exception {
+        runningWith(false);
+        everyWorkerAcceptsSomeOf(64);
+    }
+
+    @Test
+    public void soReuseportSpreadsConnectionsOverEveryWorker() throws Exception {
+        runningWith(true);
+        everyWorkerAcceptsSomeOf(64);
+    }
+
+    /** {@code clients} clients, all connected at once, each served; every worker's gate accepted some of them. */
+    private static void everyWorkerAcceptsSomeOf(int clients) throws Exception {
+        Map<Integer, GateCount> before = gateCounts();
+        List<WireClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < clients; i++) {
+                open.add(new WireClient(dist.gatePort()));
+            }
+            for (WireClient client : open) {
+                hello(client, 1);
+            }
+        } finally {
+            for (WireClient client : open) {
+                client.close();
+            }
+        }
+        Map<Integer, GateCount> after = gateCounts();
+        long total = 0;
+        for (int n = 1; n <= WORKERS; n++) {
+            long accepted = after.get(n).accepted() - before.get(n).accepted();
+            assertTrue("worker " + n + " accepted none of " + clients + ": " + before + " -> " + after, accepted > 0);
+            total += accepted;
+        }
+        assertEquals(before + " -> " + after, clients, total);
+    }
+
+    /**
+     * kill -9 of worker 1 while long-lived clients send a request every few ms: exactly the connections worker 1
+     * held see a disconnect, the others are served on without a gap; new clients, one after another while worker 1
+     * is down, are all served (none handed to the dead one); and worker 1 comes back as a new process.
+     */
+    @Test
+    public void aWorkerKilledUnderLoadCostsOnlyItsOwnConnectionsAndIsReplaced() throws Exception {
+        runningWith(false);
+        int clients = 16;
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<AtomicInteger> served = new ArrayList<>();
+        List<AtomicReference<String>> failures = new ArrayList<>();
+        List<WireClient> open = new ArrayList<>();
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            for (int i = 0; i < clients; i++) {
+                WireClient client = new WireClient(dist.gatePort());
+                AtomicInteger replies = new AtomicInteger();
+                AtomicReference<String> failure = new AtomicReference<>();
+                open.add(client);
+                served.add(replies);
+                failures.add(failure);
+                threads.submit(() -> {
+                    try {
+                        for (int seq = 1; running.get(); seq++) {
+                            hello(client, seq);
+                            replies.incrementAndGet();
+                            Thread.sleep(5);
+                        }
+                    } catch (Exception | AssertionError e) {
+                        failure.set(e.toString());
+                    }
+                });
+            }
+            await("every client served and counted open by a worker", 10, () -> served.stream()
+                    .allMatch(replies -> replies.get() > 0)
+                    && gateCounts().values().stream().mapToLong(GateCount::open).sum() == clients);
+            long onWorker1 = gateCounts().get(1).open();
+            assertTrue("the hand-off gave worker 1 none of " + clients + " connections", onWorker1 > 0);
+
+            Worker killed = workers().get(1);
+            ProcessHandle victim = ProcessHandle.of(killed.pid()).orElseThrow();
+            assertTrue(victim.destroyForcibly());
+            victim.onExit().get(10, TimeUnit.SECONDS);
+
+            // While worker 1 is down (its replacement takes seconds to start), new clients go to worker 2 only.
+            for (int seq = 1; seq <= 40; seq++) {
+                try (WireClient client = new WireClient(dist.gatePort())) {
+                    hello(client, seq);
+                } catch (IOException | AssertionError e) {
+                    throw new AssertionError("new client " + seq + " after worker 1 died: " + e, e);
+                }
+            }
+
+            await("worker 1 replaced by a new process that is up", 15, () -> {
+                Worker now = workers().get(1);
+                return now.pid() != killed.pid() && now.state().equals("up");
+            });
+            assertEquals("worker 2 untouched", "up", workers().get(2).state());
+
+            long disconnected = failures.stream().filter(f -> f.get() != null).count();
+            assertEquals("disconnects (worker 1 held " + onWorker1 + "): " + failures, onWorker1, disconnected);
+            int[] servedBefore = served.stream().mapToInt(AtomicInteger::get).toArray();
+            Thread.sleep(300);
+            for (int i = 0; i < clients; i++) {
+                if (failures.get(i).get() == null) {
+                    assertTrue("client " + i + " on worker 2 still served",
+                            served.get(i).get() > servedBefore[i]);
+                }
+            }
+            running.set(false);
+            threads.shutdown();
+            assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
+            assertEquals("disconnects after the replacement: " + failures, onWorker1,
+                    failures.stream().filter(f -> f.get() != null).count());
+        } finally {
+            running.set(false);
+            threads.shutdownNow();
+            for (WireClient client : open) {
+                client.close();
+            }
+        }
+    }
+
+    /** kill -9 of the manager: its workers notice (their pipe and links end) and exit by themselves. */
+    @Test
+    public void workersExitByThemselvesWhenTheManagerIsKilled() throws Exception {
+        runningWith(false);
+        List<ProcessHandle> workers = new ArrayList<>();
+        for (Worker worker : workers().values()) {
+            workers.add(ProcessHandle.of(worker.pid()).orElseThrow());
+        }
+        ProcessHandle manager = ProcessHandle.of(dist.pid()).orElseThrow();
+        runningReuseport = null;
+        assertTrue(manager.destroyForcibly());
+        manager.onExit().get(10, TimeUnit.SECONDS);
+        for (ProcessHandle worker : workers) {
+            await("worker pid " + worker.pid() + " gone after its manager", 20, () -> !worker.isAlive());
+        }
+        assertEquals(List.of(), processesOfTheHome());
+        assertEquals("a server killed with kill -9 is not running", 3, dist.kimserver("status").exitCode());
+    }
+
+    /** Workers whose JVM cannot even start: start fails, names the worker and its log, and leaves nothing behind. */
+    @Test
+    public void workersThatCannotStartFailTheStartAndLeaveNoProcess() throws Exception {
+        stopped();
+        try {
+            Files.writeString(dist.path("etc/kimserver.json"), originalConfig.replace("\"worker_cnt\": " + WORKERS
+                    + ",", "\"worker_cnt\": " + WORKERS + ",\n    \"worker_java_opts\": [\"-Xmx1k\"],"));
+            Result start = dist.kimserver("start");
+            assertNotEquals(start.output(), 0, start.exitCode());
+            assertTrue(start.output(), Pattern.compile("worker (\\d) \\(pid \\d+\\) exited .*log/kimserver_w_\\1\\.log")
+                    .matcher(start.output()).find());
+            assertTrue(start.output(), start.output().contains("kimserver: not started"));
+            assertEquals(List.of(), processesOfTheHome());
+            assertEquals(3, dist.kimserver("status").exitCode());
+        } finally {
+            Files.writeString(dist.path("etc/kimserver.json"), originalConfig);
+        }
+    }
+
+    /**
+     * bin/kimserver stop while clients of both workers have written thousands of requests not answered yet: every
+     * one gets its reply, then a clean close; the stop exits 0 and no process is left.
+     */
+    @Test
+    public void aStopUnderLoadAnswersEveryRequestWrittenBeforeIt() throws Exception {
+        runningWith(false);
+        int users = 16;
+        int requests = 2000;
+        Map<Integer, GateCount> before = gateCounts();
+        List<WireClient> clients = new ArrayList<>();
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        List<CompletableFuture<String>> readers = new ArrayList<>();
+        ExecutorService threads = Executors.newCachedThreadPool(); // a reader and a writer for each client
+        try {
+            for (int user = 1; user <= users; user++) {
+                WireClient client = new WireClient(dist.gatePort());
+                clients.add(client);
+                ByteArrayOutputStream frames = new ByteArrayOutputStream();
+                for (int seq = 1; seq <= requests; seq++) {
+                    frames.writeBytes(WireClient.request(1007, seq,
+                            "{\"user_id\":" + user + ",\"user_name\":\"hello - " + user + "\"}"));
+                }
+                writers.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        client.send(frames.toByteArray());
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, threads));
+                readers.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        for (int seq = 1; seq <= requests; seq++) {
+                            WireClient.Frame reply = client.read();
+                            if (reply.seq() != seq || reply.code() != 0) {
+                                return "reply " + seq + ": seq " + reply.seq() + " code " + reply.code();
+                            }
+                        }
+                        return client.input().read() == -1 ? "ok" : "more after the last reply";
+                    } catch (IOException e) {
+                        return e.toString();
+                    }
+                }, threads));
+            }
+            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            Map<Integer, GateCount> loaded = gateCounts();
+            for (int n = 1; n <= WORKERS; n++) {
+                assertTrue("worker " + n + " holds some of the clients: " + before + " -> " + loaded,
+                        loaded.get(n).accepted() > before.get(n).accepted());
+            }
+            runningReuseport = null;
+            Result stop = dist.kimserver("stop"); // every request is written; most are still unanswered
+            assertEquals(stop.output(), 0, stop.exitCode());
+            for (CompletableFuture<String> reader : readers) {
+                assertEquals("every request written before the stop answered, then a clean close", "ok",
+                        reader.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            for (WireClient client : clients) {
+                client.close();
+            }
+            threads.shutdownNow();
+        }
+        assertEquals(List.of(), processesOfTheHome());
+        for (int n = 1; n <= WORKERS; n++) {
+            String log = Files.readString(dist.path("log/kimserver_w_" + n + ".log"));
+            assertTrue(log, log.contains("gate stopping: every connection was served and closed"));
+        }
+    }
+
+    /** ps tells the workers apart, and each keeps its log and framework state apart from the others'. */
+    @Test
+    public void eachWorkerIsNamedOnItsCommandLineAndHasItsOwnLogAndState() throws Exception {
+        runningWith(false);
+        String serverName = "kim-gate";
+        assertTrue(originalConfig.contains("\"server_name\": \"" + serverName + "\""));
+        for (Worker worker : workers().values()) {
+            String commandLine = ProcessHandle.of(worker.pid()).orElseThrow().info().commandLine().orElse("");
+            assertTrue(commandLine, commandLine.contains(" -Dkimserver.name=" + serverName + "_w_" + worker.index() + " "));
+            Path log = dist.path("log/kimserver_w_" + worker.index() + ".log");
+            List<String> lines = Files.readAllLines(log);
+            assertFalse(log + " is empty", lines.isEmpty());
+            for (String line : lines) {
+                if (line.startsWith("[")) { // a stack trace's lines continue the one before
+                    assertTrue(log + ": " + line, line.matches("\\[\\w+\\]\\[W" + worker.index() + "\\]\\[\\d+\\].*"));
+                }
+            }
+            assertTrue(Files.isDirectory(dist.path("data/w" + worker.index() + "/cache")));
+        }
+        String managerLog = dist.log();
+        assertFalse(managerLog, managerLog.contains("][W1]["));
+        assertTrue(managerLog, managerLog.contains("][M0]["));
+    }
+}
