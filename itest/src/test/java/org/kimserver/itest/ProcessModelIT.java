@@ -36,8 +36,9 @@ import org.kimserver.itest.UnzippedDistribution.Result;
  */
 public class ProcessModelIT {
     private static final int WORKERS = 2;
-    /** One line of kim:workers: index, pid, state, then the rest. */
-    private static final Pattern WORKER_LINE = Pattern.compile("(?m)^(\\d+)\\s+(\\d+)\\s+(\\w+)\\s+.*$");
+    /** One line of kim:workers: index, pid, state, uptime, connections, requests/s, heap, then the rest. */
+    private static final Pattern WORKER_LINE = Pattern.compile(
+            "(?m)^(\\d+) +(\\d+) +(\\w+) +\\S+ +\\d+ +\\S+ +(-|\\d+M(?: / \\d+M)?) +\\d+ .*$");
     /** A worker's section of {@code console -w all}. */
     private static final Pattern WORKER_SECTION = Pattern.compile("(?m)^== W(\\d+) ==$");
     private static final Pattern GATE_CONNECTIONS = Pattern.compile("connections\\s+(\\d+) open, (\\d+) accepted");
@@ -47,7 +48,8 @@ public class ProcessModelIT {
     /** The hand-off mode (is_reuseport) of the running server, null when none runs. */
     private static Boolean runningReuseport;
 
-    record Worker(int index, long pid, String state) {
+    /** A line of kim:workers; heap is "-" until the process has said. */
+    record Worker(int index, long pid, String state, String heap) {
     }
 
     /** What a worker's gate has counted: connections open now and accepted since it started. */
@@ -109,7 +111,7 @@ public class ProcessModelIT {
         Matcher line = WORKER_LINE.matcher(workers.output());
         while (line.find()) {
             int index = Integer.parseInt(line.group(1));
-            byIndex.put(index, new Worker(index, Long.parseLong(line.group(2)), line.group(3)));
+            byIndex.put(index, new Worker(index, Long.parseLong(line.group(2)), line.group(3), line.group(4)));
         }
         assertEquals(workers.output(), WORKERS, byIndex.size());
         return byIndex;
@@ -187,42 +189,21 @@ public class ProcessModelIT {
     @Test
     public void aWorkerKilledUnderLoadCostsOnlyItsOwnConnectionsAndIsReplaced() throws Exception {
         runningWith(false);
-        int clients = 16;
-        AtomicBoolean running = new AtomicBoolean(true);
-        List<AtomicInteger> served = new ArrayList<>();
-        List<AtomicReference<String>> failures = new ArrayList<>();
-        List<WireClient> open = new ArrayList<>();
-        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-        try {
-            for (int i = 0; i < clients; i++) {
-                WireClient client = new WireClient(dist.gatePort());
-                AtomicInteger replies = new AtomicInteger();
-                AtomicReference<String> failure = new AtomicReference<>();
-                open.add(client);
-                served.add(replies);
-                failures.add(failure);
-                threads.submit(() -> {
-                    try {
-                        for (int seq = 1; running.get(); seq++) {
-                            hello(client, seq);
-                            replies.incrementAndGet();
-                            Thread.sleep(5);
-                        }
-                    } catch (Exception | AssertionError e) {
-                        failure.set(e.toString());
-                    }
-                });
-            }
-            await("every client served and counted open by a worker", 10, () -> served.stream()
-                    .allMatch(replies -> replies.get() > 0)
-                    && gateCounts().values().stream().mapToLong(GateCount::open).sum() == clients);
+        int count = 16;
+        try (BusyClients clients = new BusyClients(count)) {
+            await("every client served and counted open by a worker", 10, () -> clients.allServed()
+                    && gateCounts().values().stream().mapToLong(GateCount::open).sum() == count);
             long onWorker1 = gateCounts().get(1).open();
-            assertTrue("the hand-off gave worker 1 none of " + clients + " connections", onWorker1 > 0);
+            assertTrue("the hand-off gave worker 1 none of " + count + " connections", onWorker1 > 0);
 
             Worker killed = workers().get(1);
             ProcessHandle victim = ProcessHandle.of(killed.pid()).orElseThrow();
             assertTrue(victim.destroyForcibly());
             victim.onExit().get(10, TimeUnit.SECONDS);
+            Worker replacement = workers().get(1);
+            if (!replacement.state().equals("up")) { // its JVM is still starting: it has said nothing yet
+                assertEquals("the heap of a worker that has not reported: " + replacement, "-", replacement.heap());
+            }
 
             // While worker 1 is down (its replacement takes seconds to start), new clients go to worker 2 only.
             for (int seq = 1; seq <= 40; seq++) {
@@ -239,31 +220,25 @@ public class ProcessModelIT {
             });
             assertEquals("worker 2 untouched", "up", workers().get(2).state());
 
-            long disconnected = failures.stream().filter(f -> f.get() != null).count();
-            assertEquals("disconnects (worker 1 held " + onWorker1 + "): " + failures, onWorker1, disconnected);
-            int[] servedBefore = served.stream().mapToInt(AtomicInteger::get).toArray();
+            assertEquals("disconnects (worker 1 held " + onWorker1 + "): " + clients.failures(), onWorker1,
+                    clients.failedCount());
+            int[] servedBefore = clients.served();
             Thread.sleep(300);
-            for (int i = 0; i < clients; i++) {
-                if (failures.get(i).get() == null) {
-                    assertTrue("client " + i + " on worker 2 still served",
-                            served.get(i).get() > servedBefore[i]);
+            int[] servedAfter = clients.served();
+            for (int i = 0; i < count; i++) {
+                if (!clients.failed(i)) {
+                    assertTrue("client " + i + " on worker 2 still served", servedAfter[i] > servedBefore[i]);
                 }
             }
-            running.set(false);
-            threads.shutdown();
-            assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
-            assertEquals("disconnects after the replacement: " + failures, onWorker1,
-                    failures.stream().filter(f -> f.get() != null).count());
-        } finally {
-            running.set(false);
-            threads.shutdownNow();
-            for (WireClient client : open) {
-                client.close();
-            }
+            clients.stop();
+            assertEquals("disconnects at the end: " + clients.failures(), onWorker1, clients.failedCount());
         }
     }
 
-    /** kill -9 of the manager: its workers notice (their pipe and links end) and exit by themselves. */
+    /**
+     * kill -9 of the manager while clients keep both workers busy: the workers notice (their pipe and links end),
+     * stop as on SIGTERM (busy connections are cut at stop_timeout_ms) and exit by themselves; nothing is left.
+     */
     @Test
     public void workersExitByThemselvesWhenTheManagerIsKilled() throws Exception {
         runningWith(false);
@@ -271,14 +246,19 @@ public class ProcessModelIT {
         for (Worker worker : workers().values()) {
             workers.add(ProcessHandle.of(worker.pid()).orElseThrow());
         }
-        ProcessHandle manager = ProcessHandle.of(dist.pid()).orElseThrow();
-        runningReuseport = null;
-        assertTrue(manager.destroyForcibly());
-        manager.onExit().get(10, TimeUnit.SECONDS);
-        for (ProcessHandle worker : workers) {
-            await("worker pid " + worker.pid() + " gone after its manager", 20, () -> !worker.isAlive());
+        try (BusyClients clients = new BusyClients(8)) {
+            await("every client served", 10, clients::allServed);
+            ProcessHandle manager = ProcessHandle.of(dist.pid()).orElseThrow();
+            runningReuseport = null;
+            assertTrue(manager.destroyForcibly());
+            manager.onExit().get(10, TimeUnit.SECONDS);
+            // stop_timeout_ms (10 s) for the busy connections, the launcher's 5 s margin, room for a slow machine
+            for (ProcessHandle worker : workers) {
+                await("worker pid " + worker.pid() + " gone after its manager", 30, () -> !worker.isAlive());
+            }
+            assertEquals(List.of(), processesOfTheHome());
+            await("every client disconnected", 5, () -> clients.failedCount() == 8);
         }
-        assertEquals(List.of(), processesOfTheHome());
         assertEquals("a server killed with kill -9 is not running", 3, dist.kimserver("status").exitCode());
     }
 
@@ -294,6 +274,8 @@ public class ProcessModelIT {
             assertTrue(start.output(), Pattern.compile("worker (\\d) \\(pid \\d+\\) exited .*log/kimserver_w_\\1\\.log")
                     .matcher(start.output()).find());
             assertTrue(start.output(), start.output().contains("kimserver: not started"));
+            assertTrue("what the workers' JVM said: " + start.output(),
+                    start.output().contains("Error occurred during initialization of VM"));
             assertEquals(List.of(), processesOfTheHome());
             assertEquals(3, dist.kimserver("status").exitCode());
         } finally {
@@ -393,5 +375,76 @@ public class ProcessModelIT {
         String managerLog = dist.log();
         assertFalse(managerLog, managerLog.contains("][W1]["));
         assertTrue(managerLog, managerLog.contains("][M0]["));
+    }
+
+    /**
+     * Clients that each send a 1001 on a connection of their own every few ms, on a virtual thread each, until
+     * stopped or until their first error (the server closed or reset the connection, or a wrong reply).
+     */
+    private static final class BusyClients implements AutoCloseable {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<WireClient> connections = new ArrayList<>();
+        private final List<AtomicInteger> served = new ArrayList<>();
+        private final List<AtomicReference<String>> failures = new ArrayList<>();
+        private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+        BusyClients(int count) throws IOException {
+            for (int i = 0; i < count; i++) {
+                WireClient client = new WireClient(dist.gatePort());
+                AtomicInteger replies = new AtomicInteger();
+                AtomicReference<String> failure = new AtomicReference<>();
+                connections.add(client);
+                served.add(replies);
+                failures.add(failure);
+                threads.submit(() -> {
+                    try {
+                        for (int seq = 1; running.get(); seq++) {
+                            hello(client, seq);
+                            replies.incrementAndGet();
+                            Thread.sleep(5);
+                        }
+                    } catch (Exception | AssertionError e) {
+                        failure.set(e.toString());
+                    }
+                });
+            }
+        }
+
+        boolean allServed() {
+            return served.stream().allMatch(replies -> replies.get() > 0);
+        }
+
+        /** How many replies each client has had so far. */
+        int[] served() {
+            return served.stream().mapToInt(AtomicInteger::get).toArray();
+        }
+
+        boolean failed(int client) {
+            return failures.get(client).get() != null;
+        }
+
+        long failedCount() {
+            return failures.stream().filter(failure -> failure.get() != null).count();
+        }
+
+        String failures() {
+            return failures.toString();
+        }
+
+        /** Lets every client finish its request in progress. */
+        void stop() throws InterruptedException {
+            running.set(false);
+            threads.shutdown();
+            assertTrue("the clients did not stop", threads.awaitTermination(10, TimeUnit.SECONDS));
+        }
+
+        @Override
+        public void close() throws IOException {
+            running.set(false);
+            threads.shutdownNow();
+            for (WireClient client : connections) {
+                client.close();
+            }
+        }
     }
 }

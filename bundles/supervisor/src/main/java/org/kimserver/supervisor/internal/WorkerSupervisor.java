@@ -178,7 +178,11 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
             slot.startedNanos = System.nanoTime();
             slot.startedAt = Instant.now();
             slot.ready = false;
+            // What the previous process said is not this one's: until it reports, it has no heap nor address.
             slot.gateState = UpState.STARTING.state();
+            slot.gateAddress = "";
+            slot.heapUsed = -1;
+            slot.heapMax = -1;
             slot.connections = 0;
             slot.requestsPerSecond = 0;
             slot.readBytesPerSecond = 0;
