@@ -120,6 +120,8 @@ public final class SupervisorComponent {
         properties.put("kim.gate.state", state.state());
         if (state.error() != null) {
             properties.put("kim.gate.error", state.error());
+        }
+        if (state.address() != null) {
             properties.put("kim.gate.address", state.address());
         }
         return properties;

@@ -224,7 +224,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
             if (up == UpState.STARTING && !slot.ready) {
                 fail("worker " + slot.index + " (pid " + process.pid() + ") exited with " + exit
                         + " before it was ready; see log/" + logName(slot.index),
-                        slot.gateAddress.isEmpty() ? "worker " + slot.index : slot.gateAddress);
+                        slot.gateAddress.isEmpty() ? null : slot.gateAddress); // null: the launcher names the configured one
             }
             slot.restarts++;
         }
