@@ -326,8 +326,10 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         slot.gateAddress = state.getGateAddress();
         slot.heapUsed = state.getHeapUsed();
         slot.heapMax = state.getHeapMax();
-        if (UpState.LISTENING.state().equals(state.getGateState())) {
+        if (UpState.LISTENING.state().equals(state.getGateState()) && !slot.ready) {
             slot.ready = true;
+            // The moment a started (or restarted) worker can serve, as the manager learns it.
+            LOG.info("worker {} (pid {}) is ready", slot.index, slot.process.pid());
         }
         if (up != UpState.STARTING) {
             return;

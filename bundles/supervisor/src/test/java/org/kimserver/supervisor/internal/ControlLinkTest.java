@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.After;
 import org.junit.Before;
@@ -102,6 +103,34 @@ public class ControlLinkTest {
             assertEquals("the client closing is not the manager going", 1, lost.getCount());
         }
         assertFalse(lost.await(500, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    public void aChangeOfTheGateStateIsReportedAtOnceAndAnUnchangedOneNotAtAll() throws Exception {
+        AtomicReference<GateReadiness> gate = new AtomicReference<>(
+                new GateReadiness(GateReadiness.STARTING, null, null));
+        CountDownLatch lost = new CountDownLatch(1);
+        ControlClient closedClient;
+        try (ControlClient client = ControlClient.connect(dir.resolve("c.sock"), 1, 1,
+                () -> new ControlClient.Sample(0, 0, 0, 0, 0, 0, gate.get(), 1, 2), lost::countDown)) {
+            closedClient = client;
+            await(() -> hellos.size() == 1, 2000);
+            assertEquals("starting", hellos.get(0).getState().getGateState());
+            // Told of a change that is none (a service of another gate came): nothing is sent.
+            client.gateStateChanged();
+            gate.set(new GateReadiness(GateReadiness.LISTENING, null, "127.0.0.1:1"));
+            client.gateStateChanged();
+            client.gateStateChanged();
+            await(() -> !states.isEmpty(), 2000);
+            // The reports of every second send the payload first: a state before any payload is the immediate one.
+            assertTrue("the change was reported before the first report of the second", payloads.isEmpty());
+            assertEquals("listening", states.get(0).getGateState());
+            await(() -> payloads.size() >= 1 && states.size() >= 2, 3000);
+            assertEquals("one immediate report for one change, then the report of the second", 2, states.size());
+        }
+        // After the link closed there is no one to tell, and no error either.
+        gate.set(new GateReadiness(GateReadiness.FAILED, "gone", "127.0.0.1:1"));
+        closedClient.gateStateChanged();
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A worker's end of the control link: connects to the manager's Unix domain socket, registers (cmd 51), then every
  * second reports the counts since the previous report (cmd 49, {@code kim.Payload}) and its gate's state and heap
- * (cmd 53). Sampling runs on a thread of its own, never on the link's event loop. When the link closes, for
+ * (cmd 53); a change of the gate's state is reported at once as well ({@link #gateStateChanged()}), so that the
+ * manager learns that a new worker is ready without waiting for the next second. Sampling runs on a thread of its
+ * own, never on the link's event loop. When the link closes, for
  * whatever reason other than {@link #close()}, {@code onLost} runs once: the manager is gone.
  */
 public final class ControlClient implements AutoCloseable {
@@ -60,6 +63,8 @@ public final class ControlClient implements AutoCloseable {
     private final AtomicBoolean closing = new AtomicBoolean();
     private Channel channel;
     private Sample previous;
+    /** The gate state last sent; only the reporting thread touches it after the hello. */
+    private GateReadiness sentGateState;
     private int seq;
 
     private ControlClient(int index, Supplier<Sample> sampler, Runnable onLost) {
@@ -105,6 +110,7 @@ public final class ControlClient implements AutoCloseable {
         }
         channel = connect.channel();
         previous = sampler.get();
+        sentGateState = previous.gateState();
         // Reports are scheduled before the link can be seen closing, which stops them.
         reporter.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
         channel.closeFuture().addListener(f -> lost());
@@ -125,11 +131,39 @@ public final class ControlClient implements AutoCloseable {
                     .setCreateTime(System.currentTimeMillis()).build();
             previous = now;
             send(ControlCmd.REQ_UPDATE_PAYLOAD, payload.toByteArray());
-            send(ControlCmd.REQ_WORKER_STATE, state(now).toByteArray());
+            sendState(now);
         } catch (RuntimeException e) {
             // A failed sample must not end the reports (a scheduled task that throws is never run again).
             LOG.warn("cannot report to the manager", e);
         }
+    }
+
+    /**
+     * The gate's state may have changed: it is sampled and, if it differs from the one last sent, reported now
+     * (cmd 53), on the reporting thread, in order with the reports of every second. Never blocks; may be called on
+     * any thread, an event loop's included, and after the link has closed (it then does nothing).
+     */
+    public void gateStateChanged() {
+        try {
+            reporter.execute(() -> {
+                try {
+                    Sample now = sampler.get();
+                    if (!now.gateState().equals(sentGateState)) {
+                        sendState(now);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot report the gate's state to the manager", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // the link has closed: there is no manager to tell
+        }
+    }
+
+    /** On the reporting thread. */
+    private void sendState(Sample sample) {
+        sentGateState = sample.gateState();
+        send(ControlCmd.REQ_WORKER_STATE, state(sample).toByteArray());
     }
 
     /**

@@ -17,6 +17,7 @@ import org.kimserver.api.diag.GateStatistics;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's link to its manager, in a worker process only (framework property {@code kimserver.control} = the
  * manager's control socket; elsewhere this component does nothing). It registers, reports every second (see
- * {@link ControlClient}) and, when the link closes, the manager is gone: the worker stops its framework (the
+ * {@link ControlClient}) and each change of a {@code kim.gate.state} service at once (a restarted worker is ready
+ * for clients as soon as its gate is; the manager should not learn it up to a second late), and, when the link closes, the manager is gone: the worker stops its framework (the
  * launcher does the same when the worker's standard input, a pipe from the manager, ends), and if that has not ended within {@link #STOP_BOUND} the JVM halts with code 252 (the original's
  * exit code for a worker whose manager died), so no orphan keeps the gate port.
  */
@@ -52,6 +54,7 @@ public final class WorkerControl {
 
     private BundleContext context;
     private ControlClient client;
+    private ServiceListener gateStateListener;
     private final AtomicBoolean managerGone = new AtomicBoolean();
     private volatile boolean deactivated;
 
@@ -73,12 +76,24 @@ public final class WorkerControl {
             managerGone("no control link to the manager");
             return;
         }
+        ControlClient connected = client;
+        gateStateListener = event -> connected.gateStateChanged();
+        try {
+            context.addServiceListener(gateStateListener, "(" + GateReadiness.STATE + "=*)");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        // A change between the hello's sample and the listener is reported too.
+        client.gateStateChanged();
         LOG.info("worker {} (pid {}) connected to the manager on {}", index, pid, socket);
     }
 
     @Deactivate
     void deactivate() {
         deactivated = true;
+        if (gateStateListener != null) {
+            context.removeServiceListener(gateStateListener);
+        }
         if (client != null) {
             client.close();
         }
