@@ -79,7 +79,9 @@ public final class WorkerControl {
         ControlClient connected = client;
         gateStateListener = event -> connected.gateStateChanged();
         try {
-            context.addServiceListener(gateStateListener, "(" + GateReadiness.STATE + "=*)");
+            // The readiness depends on both: a gate state, and the launcher's verdict that the process is up.
+            context.addServiceListener(gateStateListener,
+                    "(|(" + GateReadiness.STATE + "=*)(" + PROCESS_STATE + "=*))");
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
