@@ -74,7 +74,12 @@ public final class JsonConfigPublisher implements ProblemReporter {
         watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "kimserver-config-watch"));
         watcher.scheduleWithFixedDelay(watch::check, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
         reloadOut = KimserverHome.processData(context).resolve(RELOAD_OUT);
-        previousHangup = Signal.handle(HANGUP, signal -> watcher.execute(this::reloadOnHangup));
+        try {
+            previousHangup = Signal.handle(HANGUP, signal -> watcher.execute(this::reloadOnHangup));
+        } catch (IllegalArgumentException e) {
+            // The JVM keeps SIGHUP for itself (-Xrs).
+            LOG.warn("SIGHUP cannot reload the configuration in this JVM ({}); kim:reload can", e.getMessage());
+        }
     }
 
     /** Reads etc/kimserver.json now and applies it if it changed and validates; says what came of it. */
@@ -107,7 +112,9 @@ public final class JsonConfigPublisher implements ProblemReporter {
 
     @Deactivate
     void deactivate() {
-        Signal.handle(HANGUP, previousHangup);
+        if (previousHangup != null) {
+            Signal.handle(HANGUP, previousHangup);
+        }
         watcher.shutdownNow();
     }
 

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While it runs, {@link #resize} starts workers under new indices or stops the highest ones (SIGTERM: their
  * graceful stop), and {@link #replaceWith} replaces every worker by one started with a new command, one at a time:
- * stop one, start it again, wait until it is up, then the next. Never two processes of the same index at once (they
+ * stop one, start it again, wait until it is up and has had {@link #SETTLE} to deploy its modules, then the next. Never two processes of the same index at once (they
  * would share a framework cache, a console socket and a log); when no other worker is up to take the clients
  * meanwhile (one worker), a <em>bridge</em> worker under the next free index is started first and stopped at the
  * end, so that no client is refused.
@@ -44,6 +44,12 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     /** How often a replacement of the workers looks whether it can take its next step. */
     static final Duration ROLL_TICK = Duration.ofMillis(100);
+    /**
+     * How long a replacement waits after a worker said it is ready before it stops the next one: a worker is ready
+     * once its gate is, and only then does it deploy the modules of deploy/, which must serve before the clients of
+     * the next worker to stop come to it.
+     */
+    static final Duration SETTLE = Duration.ofSeconds(3);
     /**
      * What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there: the worker's
      * own bound (stop_timeout_ms + 5 s, after which it says what was stuck and halts) and a second to do so.
@@ -79,6 +85,8 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         int restarts;
         int shortLives;
         boolean ready;
+        /** When it said it was ready (System.nanoTime). */
+        long readySince;
         Channel link;
         String gateState = UpState.STARTING.state();
         String gateAddress = "";
@@ -383,7 +391,8 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
                 return;
             }
             List<Slot> active = slots.values().stream().filter(s -> !s.retiring).toList();
-            if (!active.stream().allMatch(WorkerSupervisor::isUp)) {
+            long now = System.nanoTime();
+            if (!active.stream().allMatch(s -> isUp(s) && now - s.readySince >= SETTLE.toNanos())) {
                 schedule(this::roll, ROLL_TICK);
                 return;
             }
@@ -508,8 +517,9 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         slot.gateAddress = state.getGateAddress();
         slot.heapUsed = state.getHeapUsed();
         slot.heapMax = state.getHeapMax();
-        if (UpState.LISTENING.state().equals(state.getGateState())) {
+        if (UpState.LISTENING.state().equals(state.getGateState()) && !slot.ready) {
             slot.ready = true;
+            slot.readySince = System.nanoTime();
         }
         if (up != UpState.STARTING) {
             return;
