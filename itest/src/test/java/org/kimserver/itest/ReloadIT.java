@@ -145,9 +145,28 @@ public class ReloadIT {
     }
 
     @Test
-    public void newWorkerOptionsReplaceEveryWorkerUnderLoadWithoutAFailedRequest() throws Exception {
+    public void newWorkerOptionsReplaceTheOnlyWorkerThroughABridgeUnderLoadWithoutAFailedRequest() throws Exception {
+        replaceUnderLoad(1);
+        assertTrue(dist.log(), dist.log().contains("as a bridge"));
+    }
+
+    @Test
+    public void newWorkerOptionsReplaceTwoWorkersOneAtATimeUnderLoadWithoutAFailedRequest() throws Exception {
+        dist.editConfig(json -> json.replace("\"worker_cnt\": 1", "\"worker_cnt\": 2"));
+        assertEquals(0, dist.kimserver("reload").exitCode());
+        await("two workers up", 60, () -> upWorkers().size() == 2);
+        dist.awaitCommand("1001");
+        replaceUnderLoad(2);
+        assertFalse("the other worker takes the clients: no bridge", dist.log().contains("as a bridge"));
+    }
+
+    /**
+     * New worker_java_opts by SIGHUP while clients connect and send steadily: every worker is replaced, and every
+     * request is answered.
+     */
+    private void replaceUnderLoad(int workers) throws Exception {
         Map<Integer, Long> before = upWorkers();
-        assertEquals(1, before.size());
+        assertEquals(workers, before.size());
         AtomicBoolean loading = new AtomicBoolean(true);
         AtomicInteger answered = new AtomicInteger();
         List<String> failures = new ArrayList<>();
@@ -156,7 +175,7 @@ public class ReloadIT {
         for (int t = 0; t < 2; t++) {
             int thread = t;
             clients.add(CompletableFuture.runAsync(() -> {
-                for (int seq = thread * 1_000_000; loading.get() && answered.get() < 3000; seq++) {
+                for (int seq = thread * 1_000_000; loading.get() && answered.get() < 2000; seq++) {
                     try {
                         request(seq);
                         answered.incrementAndGet();
@@ -166,7 +185,7 @@ public class ReloadIT {
                         }
                     }
                     try {
-                        Thread.sleep(20);
+                        Thread.sleep(50);
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -175,13 +194,14 @@ public class ReloadIT {
         }
         try {
             Thread.sleep(1000);
-            dist.editConfig(json -> json.replace("\"worker_cnt\": 1", "\"worker_cnt\": 1,\n"
+            String count = "\"worker_cnt\": " + workers;
+            dist.editConfig(json -> json.replace(count, count + ",\n"
                     + "    \"worker_java_opts\": [\"-Dkimserver.itest.generation=2\"]"));
             // SIGHUP itself, as an operator's kill -HUP does: the reload goes through the manager's signal handler.
             assertEquals(0, kill("HUP", dist.pid()).exitCode());
             await("every worker replaced", 90, () -> {
                 Map<Integer, Long> now = upWorkers();
-                return now.size() == 1 && now.values().stream().noneMatch(before::containsValue);
+                return now.size() == workers && now.values().stream().noneMatch(before::containsValue);
             });
             Thread.sleep(1000); // the bridge's stop, under load too
         } finally {
@@ -190,11 +210,11 @@ public class ReloadIT {
         }
         assertEquals("failed requests of " + (answered.get() + failures.size()), List.of(), failures);
         assertTrue("requests answered: " + answered.get(), answered.get() >= 200);
-        long replacement = upWorkers().get(1);
-        String command = ProcessHandle.of(replacement).orElseThrow().info().commandLine().orElse("");
-        assertTrue(command, command.contains("-Dkimserver.itest.generation=2"));
+        for (long replacement : upWorkers().values()) {
+            String command = ProcessHandle.of(replacement).orElseThrow().info().commandLine().orElse("");
+            assertTrue(command, command.contains("-Dkimserver.itest.generation=2"));
+        }
         String log = dist.log();
-        assertTrue(log, log.contains("as a bridge"));
         assertTrue(log, log.contains("every worker runs with worker_java_opts [-Dkimserver.itest.generation=2]"));
         assertEquals("SIGHUP did not end the server", 0, dist.kimserver("status").exitCode());
     }

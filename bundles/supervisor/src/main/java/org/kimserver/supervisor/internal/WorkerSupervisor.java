@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While it runs, {@link #resize} starts workers under new indices or stops the highest ones (SIGTERM: their
  * graceful stop), and {@link #replaceWith} replaces every worker by one started with a new command, one at a time:
- * stop one, start it again, wait until it is up and has had {@link #SETTLE} to deploy its modules, then the next. Never two processes of the same index at once (they
- * would share a framework cache, a console socket and a log); when no other worker is up to take the clients
- * meanwhile (one worker), a <em>bridge</em> worker under the next free index is started first and stopped at the
- * end, so that no client is refused.
+ * stop one, start it again, wait until it is up and has had {@link #SETTLE} to deploy its modules, then the next.
+ * Never two processes of the same index at once (they would share a framework cache, a console socket and a log):
+ * when the one to replace is the only worker, no other would take the clients meanwhile, so a <em>bridge</em> worker
+ * under the next free index is started first and stopped at the end, and no client is refused.
  */
 final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listener {
     static final Duration SHORT_LIFE = Duration.ofSeconds(10);
@@ -108,10 +108,11 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         }
     }
 
-    /** Worker indices 1..workerCount, and beyond it bridges and retiring workers until their process exits. */
     private int workerCount;
+    /** What the next process of a worker is started with. */
     private WorkerCommand command;
     private final Consumer<UpState> upListener;
+    /** By index: 1..workerCount, and above them bridges and retiring workers until their process has exited. */
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     /** A replacement of the stale workers is under way ({@link #roll}). */
     private boolean rolling;
