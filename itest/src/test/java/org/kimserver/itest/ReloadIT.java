@@ -214,8 +214,9 @@ public class ReloadIT {
             String command = ProcessHandle.of(replacement).orElseThrow().info().commandLine().orElse("");
             assertTrue(command, command.contains("-Dkimserver.itest.generation=2"));
         }
-        String log = dist.log();
-        assertTrue(log, log.contains("every worker runs with worker_java_opts [-Dkimserver.itest.generation=2]"));
+        // Said once the last replacement has had its time to deploy its modules (and a bridge is stopped).
+        await("the replacement's end in the log", 15, () -> dist.log()
+                .contains("every worker runs with worker_java_opts [-Dkimserver.itest.generation=2]"));
         assertEquals("SIGHUP did not end the server", 0, dist.kimserver("status").exitCode());
     }
 }
