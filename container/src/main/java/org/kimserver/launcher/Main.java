@@ -47,7 +47,8 @@ import sun.misc.SignalHandler;
  * data/w1/cache, ...), and writes its own log file and console socket. The manager also claims the home (one server
  * per home): data/kimserver.pid is written as soon as the home is claimed, and data/kimserver.state says
  * {@code starting}, {@code up} or {@code stopping}; both go when the server has stopped. A worker claims nothing:
- * the manager owns the home. A worker ignores SIGINT (Ctrl-C in {@code run} reaches the whole process group; the
+ * the manager owns the home. SIGHUP ends no process: it reloads etc/kimserver.json (the config bundle's), and is
+ * ignored while that is not active. A worker ignores SIGINT (Ctrl-C in {@code run} reaches the whole process group; the
  * manager decides what it means), stops gracefully on SIGTERM and exits 0, and stops the same way when its standard
  * input, a pipe from the manager, ends: the manager is gone, and no worker outlives it.
  *
@@ -145,6 +146,10 @@ public final class Main {
             System.err.println(Role.USAGE);
             return EXIT_USAGE;
         }
+        // A hang-up never ends a process, as in the original: the config bundle makes it a reload of
+        // etc/kimserver.json while it is active, and before and after that it does nothing. A handler that does
+        // nothing, not SIG_IGN: the JVM lets no handler replace a signal that is ignored.
+        Signal.handle(new Signal("HUP"), signal -> { });
         if (!role.manager()) {
             // First of all, so that a Ctrl-C while the worker starts does not end it either.
             Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);

@@ -31,6 +31,33 @@ final class ConfigFileWatch {
     /** How the problems name the file: relative to the server home, as an operator finds it. */
     static final String SUBJECT = "etc/kimserver.json";
 
+    /**
+     * What a check found, as a reload answers it: {@code applied} (the file changed and is in force now),
+     * {@code unchanged} (the file holds the configuration in force) or {@code refused} (the configuration in force
+     * is kept; {@code reason} says why, as the log and the problem say it).
+     */
+    record Outcome(String verdict, String reason) {
+        static final Outcome APPLIED = new Outcome("applied", null);
+        static final Outcome UNCHANGED = new Outcome("unchanged", null);
+
+        static Outcome refused(String reason) {
+            return new Outcome("refused", reason);
+        }
+
+        boolean isRefused() {
+            return reason != null;
+        }
+
+        /** One line: the verdict, and the reason of a refusal. */
+        String describe(String subject) {
+            return switch (verdict) {
+                case "applied" -> "applied: " + subject + " is in force";
+                case "unchanged" -> "unchanged: " + subject + " holds the configuration in force";
+                default -> "refused: " + subject + ": " + reason;
+            };
+        }
+    }
+
     /** Publishes a validated configuration. */
     interface Publisher {
         void publish(KimConfig config) throws Exception;
@@ -63,38 +90,41 @@ final class ConfigFileWatch {
         return problems;
     }
 
-    /** Reads the file, and applies it if it changed and validates. Called from one thread at a time. */
-    synchronized void check() {
+    /**
+     * Reads the file, and applies it if it changed and validates; says what came of it. A file found broken before
+     * and unchanged since is refused again with the same reason. Called by the watch's poll and by a reload.
+     */
+    synchronized Outcome check() {
         unlogged.forEach(w -> log.warn("{}: {}", file, w));
         unlogged = List.of();
         byte[] text;
         try {
             text = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            fileIsWrong("file not found; the configuration in force is kept until it is back, and a restart"
-                    + " would fail");
-            return;
+            return fileIsWrong("file not found; the configuration in force is kept until it is back, and a"
+                    + " restart would fail");
         } catch (IOException e) {
-            fileIsWrong("cannot read it (" + e + "); the configuration in force is kept");
-            return;
+            return fileIsWrong("cannot read it (" + e + "); the configuration in force is kept");
         }
         if (fileProblem != null && lastSeen == null) {
             log.info("{} is back (it was missing or unreadable since {})", file, fileProblem.since());
             fileProblem = null;
         }
+        Outcome outcome = Outcome.UNCHANGED;
         if (!Arrays.equals(text, lastSeen)) {
             lastSeen = text;
             if (!Arrays.equals(text, applied)) {
-                apply(text);
+                outcome = apply(text);
             } else if (fileProblem != null) {
                 log.info("{} is valid again: it holds the configuration in force", file);
                 fileProblem = null;
             }
         }
         publishProblems();
+        return fileProblem != null ? Outcome.refused(fileProblem.reason()) : outcome;
     }
 
-    private void apply(byte[] text) {
+    private Outcome apply(byte[] text) {
         KimConfig config;
         try {
             config = KimConfig.parse(text);
@@ -102,7 +132,7 @@ final class ConfigFileWatch {
             String reason = e.getMessage() + "; the configuration in force is kept, and a restart would fail";
             log.error("{}: {}", file, reason);
             fileProblem = new Problem(SUBJECT, reason, fileProblem != null ? fileProblem.since() : clock.instant());
-            return;
+            return Outcome.refused(reason);
         }
         if (fileProblem != null) {
             log.info("{} is valid again", file);
@@ -126,18 +156,21 @@ final class ConfigFileWatch {
         try {
             publisher.publish(config);
             applied = text;
+            return Outcome.APPLIED;
         } catch (Exception e) {
             log.error("{}: could not publish the configuration", file, e);
+            return Outcome.refused("could not publish the configuration: " + e);
         }
     }
 
-    private void fileIsWrong(String reason) {
+    private Outcome fileIsWrong(String reason) {
         lastSeen = null;
         if (fileProblem == null || !fileProblem.reason().equals(reason)) {
             log.error("{}: {}", file, reason);
             fileProblem = new Problem(SUBJECT, reason, fileProblem != null ? fileProblem.since() : clock.instant());
         }
         publishProblems();
+        return Outcome.refused(reason);
     }
 
     private void publishProblems() {

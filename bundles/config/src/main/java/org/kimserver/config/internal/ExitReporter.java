@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Says in the log that the JVM is exiting, and who asked, before anything stops: a signal (SIGTERM from
- * {@code bin/kimserver stop}, SIGINT, SIGHUP) or a call of System.exit, with the caller's stack. Without it, a
+ * {@code bin/kimserver stop}, SIGINT) or a call of System.exit, with the caller's stack. Without it, a
  * module that calls System.exit ends the server with no trace in the log.
  *
  * <p>Handlers run on virtual threads, which {@link Thread#getAllStackTraces()} leaves out: when no platform thread

@@ -1,6 +1,8 @@
 package org.kimserver.config.internal;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Dictionary;
@@ -25,18 +27,28 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Publishes {@code etc/kimserver.json} as Config Admin configurations, and again each time the file changes. A
  * file that is missing or does not validate is reported (in the log once, and as a problem for as long as it
  * lasts) and the configuration in force is kept. Also points a fileinstall watcher at {@code etc/} so that
  * modules may read their own {@code etc/*.cfg}.
+ *
+ * <p>A reload ({@link #reload()}: SIGHUP to this process, or {@code kim:reload}) reads the file at once instead of
+ * at the next poll, and answers what came of it; SIGHUP's answer is also written to
+ * {@code data/<process tag>/reload.out} for {@code bin/kimserver reload}. While this component is not active the
+ * launcher's own handler does nothing with SIGHUP (the original ignored it): a hang-up never ends a process.
  */
-@Component(immediate = true, service = ProblemReporter.class)
+@Component(immediate = true, service = {ProblemReporter.class, JsonConfigPublisher.class})
 public final class JsonConfigPublisher implements ProblemReporter {
     private static final Logger LOG = LoggerFactory.getLogger(JsonConfigPublisher.class);
     private static final String FILEINSTALL_FACTORY_PID = "org.apache.felix.fileinstall";
     private static final long WATCH_PERIOD_MS = 1000;
+    /** The file, in this process's data/ folder, that holds the answer to the last SIGHUP. */
+    static final String RELOAD_OUT = "reload.out";
+    private static final Signal HANGUP = new Signal("HUP");
 
     @Reference
     private ConfigurationAdmin configAdmin;
@@ -46,6 +58,9 @@ public final class JsonConfigPublisher implements ProblemReporter {
     private String processTag;
     private ConfigFileWatch watch;
     private ScheduledExecutorService watcher;
+    private Path reloadOut;
+    /** The launcher's handler, which does nothing: put back when this component goes. */
+    private SignalHandler previousHangup;
 
     @Activate
     void activate(BundleContext context) throws IOException {
@@ -58,6 +73,35 @@ public final class JsonConfigPublisher implements ProblemReporter {
         watch.check();
         watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "kimserver-config-watch"));
         watcher.scheduleWithFixedDelay(watch::check, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
+        reloadOut = KimserverHome.processData(context).resolve(RELOAD_OUT);
+        try {
+            previousHangup = Signal.handle(HANGUP, signal -> watcher.execute(this::reloadOnHangup));
+        } catch (IllegalArgumentException e) {
+            // The JVM keeps SIGHUP for itself (-Xrs).
+            LOG.warn("SIGHUP cannot reload the configuration in this JVM ({}); kim:reload can", e.getMessage());
+        }
+    }
+
+    /** Reads etc/kimserver.json now and applies it if it changed and validates; says what came of it. */
+    ConfigFileWatch.Outcome reload() {
+        ConfigFileWatch.Outcome outcome = watch.check();
+        if (outcome.isRefused()) {
+            LOG.warn("reload {}", outcome.describe(ConfigFileWatch.SUBJECT));
+        } else {
+            LOG.info("reload {}", outcome.describe(ConfigFileWatch.SUBJECT));
+        }
+        return outcome;
+    }
+
+    /** On the watch's thread, never the signal's: the answer goes where bin/kimserver reload looks for it. */
+    private void reloadOnHangup() {
+        String answer = reload().describe(ConfigFileWatch.SUBJECT);
+        try {
+            Path written = Files.writeString(reloadOut.resolveSibling(RELOAD_OUT + ".tmp"), answer + "\n");
+            Files.move(written, reloadOut, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.warn("cannot write the answer to SIGHUP to {}", reloadOut, e);
+        }
     }
 
     /** The missing, unreadable or broken file, and the keys in it nobody knows. */
@@ -68,6 +112,9 @@ public final class JsonConfigPublisher implements ProblemReporter {
 
     @Deactivate
     void deactivate() {
+        if (previousHangup != null) {
+            Signal.handle(HANGUP, previousHangup);
+        }
         watcher.shutdownNow();
     }
 

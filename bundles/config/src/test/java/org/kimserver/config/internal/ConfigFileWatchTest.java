@@ -81,6 +81,33 @@ public class ConfigFileWatchTest {
     }
 
     @Test
+    public void aReloadSaysAppliedUnchangedOrRefusedWithTheReasonTheProblemHas() throws Exception {
+        Files.writeString(file, VALID);
+        assertEquals(ConfigFileWatch.Outcome.APPLIED, watch.check());
+        assertEquals(ConfigFileWatch.Outcome.UNCHANGED, watch.check());
+
+        Files.writeString(file, VALID.replace("10", "\"lots\""));
+        ConfigFileWatch.Outcome refused = watch.check();
+        assertTrue(refused.isRefused());
+        assertTrue(refused.reason(), refused.reason().contains("max_clients"));
+        assertEquals(watch.problems().get(0).reason(), refused.reason());
+        assertTrue(refused.describe("f"), refused.describe("f").startsWith("refused: f: "));
+        // A reload after the poll has seen the broken file is refused again, not "unchanged".
+        assertEquals(refused, watch.check());
+        assertEquals(1, published.size());
+
+        Files.delete(file);
+        assertTrue(watch.check().reason().contains("not found"));
+
+        Files.writeString(file, VALID);
+        assertEquals("the content in force is back: nothing to apply", ConfigFileWatch.Outcome.UNCHANGED,
+                watch.check());
+        Files.writeString(file, VALID.replace("10", "12"));
+        assertEquals(ConfigFileWatch.Outcome.APPLIED, watch.check());
+        assertEquals(2, published.size());
+    }
+
+    @Test
     public void aDeletedFileIsLoggedOnceReportedWithItsTimeAndPickedUpWhenItReturns() throws Exception {
         Files.writeString(file, VALID);
         checkFor(1);

@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -31,6 +32,8 @@ import java.util.function.Consumer;
 final class GateListener {
     /** As the original's listen backlog is 511; a little more helps when thousands of clients connect at once. */
     private static final int BACKLOG = 1024;
+    /** How long a stopping worker waits for its manager to close the hand-off link (see {@link #drain}). */
+    static final long DRAIN_SECONDS = 2;
 
     /**
      * Where and how a listener is asked to listen: the keys of the configuration that need a new listener.
@@ -209,6 +212,10 @@ final class GateListener {
         if (!closing.compareAndSet(false, true)) {
             return false;
         }
+        if (target.handoffSocket() != null && server instanceof DuplexChannel link) {
+            drain(link);
+            return true;
+        }
         EventLoop accepting = server.eventLoop();
         accepting.execute(() -> accepting.schedule(() -> {
             server.close();
@@ -218,6 +225,23 @@ final class GateListener {
             loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS); // the last accepted are set up
         }
         return true;
+    }
+
+    /**
+     * A hand-off link stops as a listener does, without losing a client: a socket the manager sent and this worker
+     * has not read yet would be closed with the link. So the worker only shuts its side down; the manager, at that
+     * end of its input, takes the worker out of its turn and closes the link, and everything it sent before is read
+     * and set up here before the close arrives. A manager that does not close within {@link #DRAIN_SECONDS} is not
+     * waited for.
+     */
+    private void drain(DuplexChannel link) {
+        link.shutdownOutput();
+        if (!link.closeFuture().awaitUninterruptibly(DRAIN_SECONDS, TimeUnit.SECONDS)) {
+            link.close().awaitUninterruptibly(DRAIN_SECONDS, TimeUnit.SECONDS);
+        }
+        for (EventExecutor loop : loops) {
+            loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS); // the last handed over are set up
+        }
     }
 
     /**

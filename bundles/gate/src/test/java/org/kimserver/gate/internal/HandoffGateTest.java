@@ -21,6 +21,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.apache.felix.framework.Felix;
@@ -230,6 +233,41 @@ public class HandoffGateTest {
         assertEquals(List.of("W1"), manager.statistics("", "", null).connectedWorkers());
         assertEquals(0, manager.statistics("", "", null).closedWithoutWorker());
         assertTrue(w1.counters.accepted.sum() >= 20);
+    }
+
+    @Test
+    public void clientsConnectingWhileAWorkerStopsAreAllAnswered() throws Exception {
+        Worker w1 = new Worker("W1", Map.of());
+        Worker w2 = new Worker("W2", Map.of());
+        awaitConnected("W1", "W2");
+        AtomicBoolean connecting = new AtomicBoolean(true);
+        AtomicInteger answered = new AtomicInteger();
+        List<String> failed = new CopyOnWriteArrayList<>();
+        List<Thread> clients = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            clients.add(Thread.ofPlatform().start(() -> {
+                for (int seq = 1; connecting.get(); seq++) {
+                    try (Client client = new Client()) {
+                        client.hello(seq);
+                        answered.incrementAndGet();
+                    } catch (IOException | AssertionError e) {
+                        failed.add(e.toString());
+                    }
+                }
+            }));
+        }
+        Thread.sleep(300);
+        // Sockets the manager sends while W2 stops are taken by W2 (and served before its stop ends) or by W1.
+        w2.close();
+        workers.remove(w2);
+        Thread.sleep(300);
+        connecting.set(false);
+        for (Thread client : clients) {
+            client.join(10_000);
+        }
+        assertEquals("of " + (answered.get() + failed.size()), List.of(), failed);
+        assertEquals(0, manager.statistics("", "", null).closedWithoutWorker());
+        assertTrue(w1.counters.accepted.sum() > 0);
     }
 
     @Test

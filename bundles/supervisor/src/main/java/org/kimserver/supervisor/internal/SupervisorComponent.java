@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The manager's supervisor: starts {@code worker_cnt} worker processes ({@link WorkerCommand}), keeps them
  * running ({@link WorkerSupervisor}) and publishes {@link WorkerDiagnostics} with the launcher's {@code
- * kim.gate.state} property: starting, then listening once every worker is up, or failed. A change of the
- * configuration does not restart the workers; worker_cnt and worker_java_opts apply at the next start.
+ * kim.gate.state} property: starting, then listening once every worker is up, or failed. A change of worker_cnt
+ * starts or stops workers, one of worker_java_opts replaces them one at a time ({@link WorkerSupervisor}); a change of
+ * server_name applies at the next start.
  */
 @Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.REQUIRE,
         configurationPid = {ConfigSchema.SERVER_PID, ConfigSchema.GATE_PID})
@@ -42,6 +43,7 @@ public final class SupervisorComponent {
     private ServiceTracker<Object, Object> handoff;
     private Path link;
     private SupervisorConfig config;
+    private WorkerCommand command;
 
     @Activate
     void activate(SupervisorConfig config, BundleContext context) throws IOException, InvalidSyntaxException {
@@ -54,7 +56,7 @@ public final class SupervisorComponent {
         Path socket = ControlSocketPath.prepare(Path.of(home));
         handoff = new ServiceTracker<>(context, context.createFilter("(" + HANDOFF_PROPERTY + "=*)"), null);
         handoff.open(true);
-        WorkerCommand command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
+        command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
                 ManagementFactory.getRuntimeMXBean().getInputArguments(), Arrays.asList(config.worker_java_opts()),
                 home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
                 MAIN_CLASS);
@@ -78,11 +80,19 @@ public final class SupervisorComponent {
 
     @Modified
     void modified(SupervisorConfig changed) {
-        if (changed.worker_cnt() != config.worker_cnt()
-                || !Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
-            LOG.warn("worker_cnt and worker_java_opts changed: they apply at the next start of the server");
-        }
         supervisor.stopWait(stopWait(changed));
+        // New options first, so that the workers a larger worker_cnt adds start with them.
+        if (!Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
+            command = command.withWorkerOptions(Arrays.asList(changed.worker_java_opts()));
+            supervisor.replaceWith(command);
+        }
+        if (changed.worker_cnt() != config.worker_cnt()) {
+            supervisor.resize(changed.worker_cnt());
+        }
+        if (!changed.server_name().equals(config.server_name())) {
+            LOG.warn("server_name changed: the workers' names change at the next start of the server");
+        }
+        config = changed;
     }
 
     @Deactivate

@@ -23,6 +23,12 @@ record WorkerCommand(String java, List<String> managerOptions, List<String> work
         workerOptions = List.copyOf(workerOptions);
     }
 
+    /** The same command with other worker_java_opts. */
+    WorkerCommand withWorkerOptions(List<String> options) {
+        return new WorkerCommand(java, managerOptions, options, home, serverName, controlSocket, handoffSocket,
+                classPath, mainClass);
+    }
+
     List<String> forWorker(int index) {
         List<String> command = new ArrayList<>();
         command.add(java);

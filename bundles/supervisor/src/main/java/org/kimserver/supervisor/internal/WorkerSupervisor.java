@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,10 +31,25 @@ import org.slf4j.LoggerFactory;
  * 1 s, 2 s, 4 s ... up to {@link #MAX_BACKOFF}. Decides whether the workers are up (see {@link UpState}).
  * Spawns, restarts and state notifications run on one thread of its own; the control links' event loop only
  * records what they say.
+ *
+ * <p>While it runs, {@link #resize} starts workers under new indices or stops the highest ones (SIGTERM: their
+ * graceful stop), and {@link #replaceWith} replaces every worker by one started with a new command, one at a time:
+ * stop one, start it again, wait until it is up and has had {@link #SETTLE} to deploy its modules, then the next.
+ * Never two processes of the same index at once (they would share a framework cache, a console socket and a log):
+ * when the one to replace is the only worker, no other would take the clients meanwhile, so a <em>bridge</em> worker
+ * under the next free index is started first and stopped at the end, and no client is refused.
  */
 final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listener {
     static final Duration SHORT_LIFE = Duration.ofSeconds(10);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** How often a replacement of the workers looks whether it can take its next step. */
+    static final Duration ROLL_TICK = Duration.ofMillis(100);
+    /**
+     * How long a replacement waits after a worker said it is ready before it stops the next one: a worker is ready
+     * once its gate is, and only then does it deploy the modules of deploy/, which must serve before the clients of
+     * the next worker to stop come to it.
+     */
+    static final Duration SETTLE = Duration.ofSeconds(3);
     /**
      * What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there: the worker's
      * own bound (stop_timeout_ms + 5 s, after which it says what was stuck and halts) and a second to do so.
@@ -56,11 +72,21 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
     private static final class Slot {
         final int index;
         Process process;
+        /** The command its process was started with: stale once the supervisor's command changed. */
+        WorkerCommand startedWith;
+        /** Stopped for good: not started again when its process exits, then forgotten. */
+        boolean retiring;
+        /** Started to take the clients while the only other worker is replaced; retired once the roll is done. */
+        boolean bridge;
+        /** The process this supervisor asked to stop to replace it: its exit is no crash. */
+        Process replacing;
         long startedNanos;
         Instant startedAt;
         int restarts;
         int shortLives;
         boolean ready;
+        /** When it said it was ready (System.nanoTime). */
+        long readySince;
         Channel link;
         String gateState = UpState.STARTING.state();
         String gateAddress = "";
@@ -82,10 +108,14 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         }
     }
 
-    private final int workerCount;
-    private final WorkerCommand command;
+    private int workerCount;
+    /** What the next process of a worker is started with. */
+    private WorkerCommand command;
     private final Consumer<UpState> upListener;
-    private final List<Slot> slots = new ArrayList<>();
+    /** By index: 1..workerCount, and above them bridges and retiring workers until their process has exited. */
+    private final TreeMap<Integer, Slot> slots = new TreeMap<>();
+    /** A replacement of the stale workers is under way ({@link #roll}). */
+    private boolean rolling;
     private final ScheduledExecutorService scheduler;
     private volatile Duration stopWait;
     private ControlServer server;
@@ -102,7 +132,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         this.stopWait = stopWait;
         this.upListener = upListener;
         for (int i = 1; i <= workerCount; i++) {
-            slots.add(new Slot(i));
+            slots.put(i, new Slot(i));
         }
         scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kim-supervisor").daemon()
                 .factory());
@@ -131,7 +161,11 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
                     LOG.warn("starting the workers without connection hand-off: no hand-off socket after {} s",
                             patience.toSeconds());
                 }
-                slots.forEach(WorkerSupervisor.this::spawn);
+                List<Slot> all;
+                synchronized (WorkerSupervisor.this) {
+                    all = List.copyOf(slots.values());
+                }
+                all.forEach(WorkerSupervisor.this::spawn);
             }
         });
     }
@@ -146,18 +180,26 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
 
     /** The current process of worker {@code index}, or {@code null}: for tests. */
     synchronized Process process(int index) {
-        return slots.get(index - 1).process;
+        Slot slot = slots.get(index);
+        return slot == null ? null : slot.process;
     }
 
     synchronized UpState upState() {
         return up;
     }
 
-    /** Starts a process for the slot; on the supervisor's thread. */
+    /** Starts a process for the slot, unless it was retired meanwhile; on the supervisor's thread. */
     private void spawn(Slot slot) {
+        WorkerCommand with;
+        synchronized (this) {
+            if (stopping || slot.retiring || slots.get(slot.index) != slot) {
+                return;
+            }
+            with = command;
+        }
         Process process;
         try {
-            process = new ProcessBuilder(command.forWorker(slot.index)).redirectInput(Redirect.PIPE)
+            process = new ProcessBuilder(with.forWorker(slot.index)).redirectInput(Redirect.PIPE)
                     .redirectOutput(Redirect.INHERIT).redirectError(Redirect.INHERIT).start();
         } catch (IOException e) {
             LOG.error("cannot start worker {}", slot.index, e);
@@ -175,6 +217,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
                 return;
             }
             slot.process = process;
+            slot.startedWith = with;
             slot.startedNanos = System.nanoTime();
             slot.startedAt = Instant.now();
             slot.ready = false;
@@ -214,13 +257,27 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
             lived = Duration.ofNanos(System.nanoTime() - slot.startedNanos);
             exit = "exit code " + process.exitValue() + " after " + seconds(lived);
             slot.lastExit = exit;
-            slot.shortLives = lived.compareTo(SHORT_LIFE) < 0 ? slot.shortLives + 1 : 0;
-            shortLives = slot.shortLives;
-            delay = restartDelay(shortLives);
             if (slot.link != null) {
                 slot.link.close();
                 slot.link = null;
             }
+            if (slot.retiring) {
+                slots.remove(slot.index);
+                LOG.info("worker {} (pid {}) stopped with {}: {}", slot.index, process.pid(), exit,
+                        slot.bridge ? "the bridge is no longer needed" : "worker_cnt is " + workerCount);
+                return;
+            }
+            if (slot.replacing == process) {
+                slot.replacing = null;
+                slot.process = null;
+                LOG.info("worker {} (pid {}) stopped with {} to be replaced; starting its replacement",
+                        slot.index, process.pid(), exit);
+                schedule(() -> spawn(slot), Duration.ZERO);
+                return;
+            }
+            slot.shortLives = lived.compareTo(SHORT_LIFE) < 0 ? slot.shortLives + 1 : 0;
+            shortLives = slot.shortLives;
+            delay = restartDelay(shortLives);
             if (up == UpState.STARTING && !slot.ready) {
                 fail("worker " + slot.index + " (pid " + process.pid() + ") exited with " + exit
                         + " before it was ready; see log/" + logName(slot.index),
@@ -266,16 +323,149 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         return n + suffix;
     }
 
+    /** Registered and ready, and not asked to stop for a replacement. */
+    private static boolean isUp(Slot slot) {
+        return slot.alive() && slot.ready && slot.link != null && slot.replacing == null;
+    }
+
+    // ---- worker_cnt and the worker command changed (a reload)
+
+    /**
+     * Makes {@code count} the number of workers: starts the missing indices at once, and stops the indices above it
+     * gracefully (SIGTERM; killed if still there after the stop wait); a bridge below the new count becomes a
+     * worker.
+     */
+    void resize(int count) {
+        schedule(() -> {
+            List<Slot> started = new ArrayList<>();
+            synchronized (this) {
+                if (stopping || count == workerCount) {
+                    return;
+                }
+                LOG.info("worker_cnt {} -> {}", workerCount, count);
+                workerCount = count;
+                for (int i = 1; i <= count; i++) {
+                    Slot slot = slots.get(i);
+                    if (slot == null) {
+                        slot = new Slot(i);
+                        slots.put(i, slot);
+                        started.add(slot);
+                    } else if (slot.retiring || slot.bridge) {
+                        // Still stopping from an earlier shrink: started again when it exits, as after any exit.
+                        slot.retiring = false;
+                        slot.bridge = false;
+                    }
+                }
+                for (Slot slot : slots.tailMap(count, false).values()) {
+                    if (!slot.bridge || !rolling) {
+                        retire(slot);
+                    }
+                }
+            }
+            started.forEach(this::spawn);
+        }, Duration.ZERO);
+    }
+
+    /**
+     * Replaces every worker by one started with {@code newCommand}, one at a time (see the class comment). A change
+     * while a replacement is under way only makes the workers started since stale too.
+     */
+    void replaceWith(WorkerCommand newCommand) {
+        schedule(() -> {
+            synchronized (this) {
+                command = newCommand;
+                if (stopping || rolling) {
+                    return;
+                }
+                rolling = true;
+                LOG.info("replacing the workers one at a time: worker_java_opts {}", newCommand.workerOptions());
+            }
+            roll();
+        }, Duration.ZERO);
+    }
+
+    /**
+     * One step of a replacement, on the supervisor's thread, again every {@link #ROLL_TICK} until it is done: wait
+     * until every worker is up; then stop the first stale one (its replacement is started when it exits, see
+     * {@link #exited}), after starting a bridge if no other worker is up; when none is stale, retire the bridges.
+     */
+    private void roll() {
+        Slot bridge = null;
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            List<Slot> active = slots.values().stream().filter(s -> !s.retiring).toList();
+            long now = System.nanoTime();
+            if (!active.stream().allMatch(s -> isUp(s) && now - s.readySince >= SETTLE.toNanos())) {
+                schedule(this::roll, ROLL_TICK);
+                return;
+            }
+            Slot stale = active.stream().filter(s -> !s.bridge
+                    && !s.startedWith.workerOptions().equals(command.workerOptions())).findFirst().orElse(null);
+            if (stale == null) {
+                active.stream().filter(s -> s.bridge).forEach(this::retire);
+                rolling = false;
+                LOG.info("every worker runs with worker_java_opts {}", command.workerOptions());
+                return;
+            }
+            if (active.size() == 1) {
+                bridge = new Slot(slots.lastKey() + 1);
+                bridge.bridge = true;
+                slots.put(bridge.index, bridge);
+                LOG.info("starting worker {} as a bridge: it takes the clients while worker {} is replaced",
+                        bridge.index, stale.index);
+            } else {
+                stale.replacing = stale.process;
+                LOG.info("replacing worker {} (pid {})", stale.index, stale.process.pid());
+                terminate(stale.process);
+            }
+        }
+        if (bridge != null) {
+            spawn(bridge);
+        }
+        schedule(this::roll, ROLL_TICK);
+    }
+
+    /** Stops a slot for good: SIGTERM to its process, or forgotten at once when none runs. Caller holds the lock. */
+    private void retire(Slot slot) {
+        if (slot.retiring) {
+            return;
+        }
+        slot.retiring = true;
+        if (slot.alive()) {
+            LOG.info("stopping worker {} (pid {}){}", slot.index, slot.process.pid(),
+                    slot.bridge ? ": the bridge is no longer needed" : "");
+            terminate(slot.process);
+        } else {
+            slots.remove(slot.index);
+        }
+    }
+
+    /**
+     * SIGTERM, and SIGKILL if it is still there after the stop wait. Through the handle: Process.destroy would also
+     * close the worker's standard input, which the worker takes for its manager being gone.
+     */
+    private void terminate(Process process) {
+        process.toHandle().destroy();
+        schedule(() -> {
+            if (process.isAlive()) {
+                LOG.warn("worker pid {} still runs {} after SIGTERM; killing it", process.pid(), seconds(stopWait));
+                process.destroyForcibly();
+            }
+        }, stopWait);
+    }
+
     // ---- the control links (event loop: record and return)
 
     @Override
     public String registered(Channel link, WorkerHello hello) {
         int index = hello.getWorkerIndex();
         synchronized (this) {
-            if (index < 1 || index > workerCount) {
+            Slot slot = slots.get(index);
+            if (slot == null) {
                 return "invalid worker index " + index + " (1.." + workerCount + ")";
             }
-            Slot slot = slots.get(index - 1);
             if (slot.process == null || slot.process.pid() != hello.getPid()) {
                 return "pid " + hello.getPid() + " is not the process started as worker " + index;
             }
@@ -292,7 +482,10 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
     @Override
     public void payload(int index, Payload payload) {
         synchronized (this) {
-            Slot slot = slots.get(index - 1);
+            Slot slot = slots.get(index);
+            if (slot == null) {
+                return;
+            }
             long now = System.nanoTime();
             // The rate over the time since the previous report; the first report covers about a second.
             double elapsed = slot.lastPayloadNanos == 0 ? 1.0 : Math.max(0.001, (now - slot.lastPayloadNanos) / 1e9);
@@ -307,15 +500,18 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
     @Override
     public void state(int index, WorkerState state) {
         synchronized (this) {
-            record(slots.get(index - 1), state);
+            Slot slot = slots.get(index);
+            if (slot != null) {
+                record(slot, state);
+            }
         }
     }
 
     @Override
     public void closed(int index, Channel link) {
         synchronized (this) {
-            Slot slot = slots.get(index - 1);
-            if (slot.link == link) {
+            Slot slot = slots.get(index);
+            if (slot != null && slot.link == link) {
                 slot.link = null;
             }
         }
@@ -330,6 +526,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
             slot.ready = true;
             // The moment a started (or restarted) worker can serve, as the manager learns it.
             LOG.info("worker {} (pid {}) is ready", slot.index, slot.process.pid());
+            slot.readySince = System.nanoTime();
         }
         if (up != UpState.STARTING) {
             return;
@@ -337,7 +534,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         if ("failed".equals(state.getGateState())) {
             fail("worker " + slot.index + ": " + state.getGateError() + "; see log/" + logName(slot.index),
                     state.getGateAddress());
-        } else if (slots.stream().allMatch(s -> s.ready && s.link != null)) {
+        } else if (slots.values().stream().filter(s -> !s.retiring).allMatch(WorkerSupervisor::isUp)) {
             LOG.info("all {} workers are up", workerCount);
             publish(UpState.LISTENING);
         }
@@ -359,10 +556,10 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
     public synchronized List<WorkerInfo> workers() {
         long now = System.nanoTime();
         List<WorkerInfo> out = new ArrayList<>();
-        for (Slot s : slots) {
+        for (Slot s : slots.values()) {
             boolean alive = s.alive();
-            String state = !alive ? WorkerInfo.EXITED : s.ready && s.link != null ? WorkerInfo.UP
-                    : WorkerInfo.STARTING;
+            String state = !alive ? WorkerInfo.EXITED : s.retiring || s.replacing != null ? WorkerInfo.STOPPING
+                    : isUp(s) ? WorkerInfo.UP : WorkerInfo.STARTING;
             out.add(new WorkerInfo(s.index, alive ? s.process.pid() : -1, alive ? s.startedAt : null,
                     alive ? Duration.ofNanos(now - s.startedNanos) : Duration.ZERO, s.restarts, state, s.gateState,
                     s.connections, s.requestsPerSecond, s.readBytesPerSecond, s.writeBytesPerSecond, s.heapUsed,
@@ -379,7 +576,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
         List<Process> running = new ArrayList<>();
         synchronized (this) {
             stopping = true;
-            for (Slot s : slots) {
+            for (Slot s : slots.values()) {
                 if (s.alive()) {
                     running.add(s.process);
                 }

@@ -23,11 +23,13 @@ public class SupervisionTest {
     private WorkerSupervisor supervisor;
     private final List<WorkerSupervisor.UpState> ups = new CopyOnWriteArrayList<>();
 
+    private WorkerCommand command;
+
     private WorkerSupervisor start(int workers, Class<?> main, String... workerOptions) throws Exception {
         dir = Files.createTempDirectory("kims");
         List<String> options = new ArrayList<>(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"));
         options.addAll(List.of(workerOptions));
-        WorkerCommand command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
+        command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
                 ManagementFactory.getRuntimeMXBean().getInputArguments(), options,
                 dir.toString(), "kimtest", dir.resolve("c.sock"), () -> null, System.getProperty("java.class.path"),
                 main.getName());
@@ -118,6 +120,66 @@ public class SupervisionTest {
         assertEquals("worker 1: Address already in use; see log/kimserver_w_1.log", failed.error());
         assertEquals("127.0.0.1:1", failed.address());
         assertEquals(WorkerInfo.STARTING, supervisor.workers().get(0).state());
+    }
+
+    @Test
+    public void aLargerWorkerCountStartsNewIndicesAndASmallerOneStopsTheHighestOnly() throws Exception {
+        start(1, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        long first = supervisor.workers().get(0).pid();
+        supervisor.resize(3);
+        await(() -> supervisor.workers().size() == 3 && allUp(), 15_000);
+        long third = supervisor.workers().get(2).pid();
+        supervisor.resize(2);
+        await(() -> supervisor.workers().size() == 2, 10_000);
+        assertFalse("the highest index is stopped", ProcessHandle.of(third).map(ProcessHandle::isAlive)
+                .orElse(false));
+        supervisor.resize(1);
+        await(() -> supervisor.workers().size() == 1, 10_000);
+        assertEquals("the lowest index is kept, not restarted", first, supervisor.workers().get(0).pid());
+        assertEquals(0, supervisor.workers().get(0).restarts());
+        assertTrue(allUp());
+    }
+
+    @Test
+    public void aSingleWorkerIsReplacedWithABridgeSoThatOneIsAlwaysUp() throws Exception {
+        start(1, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        assertReplacedWhileOneIsAlwaysUp(1);
+    }
+
+    @Test
+    public void workersAreReplacedOneAtATime() throws Exception {
+        start(3, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        assertReplacedWhileOneIsAlwaysUp(2);
+    }
+
+    /** Replaces every worker with new options and watches that never fewer than {@code atLeastUp} are up. */
+    private void assertReplacedWhileOneIsAlwaysUp(int atLeastUp) throws Exception {
+        List<WorkerInfo> before = supervisor.workers();
+        supervisor.replaceWith(command.withWorkerOptions(List.of("-Xmx64m", "-Dfake.generation=2")));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        int mostAtOnce = 0;
+        while (true) {
+            List<WorkerInfo> now = supervisor.workers();
+            long up = now.stream().filter(w -> w.state().equals(WorkerInfo.UP)).count();
+            assertTrue("never fewer than " + atLeastUp + " up: " + now, up >= atLeastUp);
+            mostAtOnce = Math.max(mostAtOnce, now.size());
+            boolean replaced = now.size() == before.size() && allUp() && now.stream().allMatch(w -> before.stream()
+                    .noneMatch(b -> b.pid() == w.pid()));
+            if (replaced) {
+                break;
+            }
+            assertTrue("replaced within 30 s: " + now, System.nanoTime() < deadline);
+            Thread.sleep(10);
+        }
+        for (WorkerInfo w : supervisor.workers()) {
+            String command = ProcessHandle.of(w.pid()).orElseThrow().info().commandLine().orElse("");
+            assertTrue(command, command.contains("-Dfake.generation=2"));
+        }
+        assertEquals(before.size() == 1 ? "a bridge took the clients meanwhile" : "no bridge with others up",
+                before.size() == 1 ? 2 : before.size(), mostAtOnce);
     }
 
     @Test
