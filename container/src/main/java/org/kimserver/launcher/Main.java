@@ -260,10 +260,11 @@ public final class Main {
 
     /**
      * SIGTERM is how a manager (or an operator) stops a worker: the same bounded stop, then exit 0 rather than the
-     * 143 of a JVM ended by the signal, so that the manager can tell a stop it asked for from a crash.
+     * 143 of a JVM ended by the signal, so that the manager can tell a stop it asked for from a crash. Nothing is
+     * said on the terminal: the manager's stop says what there is to say, and a clean stop says nothing.
      */
     private static void stopOnSigterm(Stopper stopper) {
-        Signal.handle(new Signal("TERM"), signal -> stopper.stop("SIGTERM"));
+        Signal.handle(new Signal("TERM"), signal -> stopper.stop(null));
     }
 
     /**

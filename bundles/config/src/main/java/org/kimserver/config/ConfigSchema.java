@@ -51,7 +51,7 @@ public final class ConfigSchema {
             new ConfigKey("keep_alive", GATE_PID, Type.INTEGER, 15000, 0, INT_MAX, List.of(), true, null,
                     "Milliseconds without a read or write after which a connection is closed; 0: the default"),
             integer("max_clients", GATE_PID, null, 1, INT_MAX,
-                    "Connections beyond this many are closed as soon as they are accepted"),
+                    "Connections of one worker beyond this many are closed as soon as they are accepted"),
             integer("max_frame_size", GATE_PID, 1 << 20, 64, INT_MAX,
                     "Largest body length accepted; a larger one closes the connection"),
             bool("close_on_unknown_cmd", GATE_PID, true,

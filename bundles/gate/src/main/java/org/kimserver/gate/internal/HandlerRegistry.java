@@ -63,8 +63,12 @@ public final class HandlerRegistry implements ProblemReporter {
     /** Call counts by command, kept across handler changes. */
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(new int[0], new Route[0], null);
-    /** System.nanoTime() when each command lost its last handler. */
-    private final Map<Integer, Long> lostAt = new ConcurrentHashMap<>();
+    /**
+     * System.nanoTime() when each command lost its last handler. A new registry counts every command as lost at its
+     * start: the modules of deploy/ are deployed just after the gate, so a request for one of their commands that
+     * comes first (to a worker started again, say) waits for its handler for handler_grace_ms, as after an update.
+     */
+    private final Map<Integer, Long> lostAt = new ConcurrentHashMap<>(Map.of(ANY, System.nanoTime()));
     private volatile CompletableFuture<Void> nextChange = new CompletableFuture<>();
     /** When each command claimed by handlers of more than one bundle began to be. */
     private volatile Map<Integer, Instant> conflictsSince = Map.of();
