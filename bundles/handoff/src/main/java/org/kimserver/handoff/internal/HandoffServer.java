@@ -1,5 +1,6 @@
 package org.kimserver.handoff.internal;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import org.kimserver.api.diag.GateStatistics;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.config.RuntimeSocket;
 import org.kimserver.handoff.HandoffDiagnostics;
 import org.kimserver.handoff.HandoffStatistics;
 import org.osgi.framework.BundleContext;
@@ -55,6 +57,8 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     }
 
     static final int RETRY_SECONDS = 2;
+    /** {@code data/run/handoff.sock}, or a link to it from a deep home ({@link RuntimeSocket}). */
+    static final String SOCKET_NAME = "handoff.sock";
     static final String STATE = "kim.gate.state";
     static final String ADDRESS = "kim.gate.address";
     static final String ERROR = "kim.gate.error";
@@ -82,7 +86,7 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     private Address wanted;
     private boolean applied;
     private Address bound;
-    private SocketPlace place;
+    private RuntimeSocket place;
     private volatile ConnectionHandoff handoff;
     private ServiceRegistration<?> registration;
     private volatile Status status = Status.NONE;
@@ -153,8 +157,8 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
         Address want = wanted;
         if (handoff == null) {
             try {
-                place = SocketPlace.under(home);
-                handoff = ConnectionHandoff.open(place.socket, THREADS);
+                place = RuntimeSocket.place(home, SOCKET_NAME, HandoffServer::keptFolder);
+                handoff = ConnectionHandoff.open(place.socket(), THREADS);
                 place.secureAndLink();
             } catch (Exception e) {
                 closeHandoff();
@@ -175,7 +179,7 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
             }
             publish(new Status(GateStatistics.LISTENING, where, null, null));
             LOG.info("manager accepting on {}: each connection is handed to a worker connected to {}{}", where,
-                    place.socket, place.socket.equals(place.link) ? "" : " (linked from " + place.link + ")");
+                    place.socket(), place.isLinked() ? " (linked from " + place.link() + ")" : "");
         } catch (Exception e) {
             fail(want, reason(e));
         }
@@ -236,9 +240,17 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
             handoff = null;
         }
         if (place != null) {
-            place.remove();
+            try {
+                place.remove(HandoffServer::keptFolder);
+            } catch (IOException e) {
+                LOG.warn("cannot remove the hand-off socket {}: {}", place.socket(), e.toString());
+            }
             place = null;
         }
+    }
+
+    private static void keptFolder(Path folder) {
+        LOG.warn("left {} in place: it holds more than the hand-off socket", folder);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Hashtable;
 import org.kimserver.api.diag.WorkerDiagnostics;
 import org.kimserver.config.ConfigSchema;
+import org.kimserver.config.RuntimeSocket;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
@@ -34,6 +35,8 @@ public final class SupervisorComponent {
     static final String MAIN_CLASS = "org.kimserver.launcher.Main";
     /** The property of the hand-off acceptor's service that holds its socket's path. */
     static final String HANDOFF_PROPERTY = "kim.handoff.socket";
+    /** {@code data/run/control.sock}, or a link to it from a deep home ({@link RuntimeSocket}). */
+    static final String CONTROL_SOCKET_NAME = "control.sock";
     /** How long the first start of the workers waits for the hand-off acceptor in hand-off mode. */
     static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(10);
     private static final Logger LOG = LoggerFactory.getLogger(SupervisorComponent.class);
@@ -41,7 +44,7 @@ public final class SupervisorComponent {
     private WorkerSupervisor supervisor;
     private ServiceRegistration<WorkerDiagnostics> registration;
     private ServiceTracker<Object, Object> handoff;
-    private Path link;
+    private RuntimeSocket control;
     private SupervisorConfig config;
     private WorkerCommand command;
 
@@ -52,8 +55,8 @@ public final class SupervisorComponent {
         if (home == null) {
             throw new IllegalStateException("framework property kimserver.home is not set");
         }
-        link = Path.of(home, "data", "run", ControlSocketPath.SOCKET_NAME).toAbsolutePath().normalize();
-        Path socket = ControlSocketPath.prepare(Path.of(home));
+        control = RuntimeSocket.place(Path.of(home), CONTROL_SOCKET_NAME, SupervisorComponent::keptFolder);
+        Path socket = control.socket();
         handoff = new ServiceTracker<>(context, context.createFilter("(" + HANDOFF_PROPERTY + "=*)"), null);
         handoff.open(true);
         command = new WorkerCommand(ProcessHandle.current().info().command().orElseThrow(),
@@ -72,7 +75,13 @@ public final class SupervisorComponent {
             // No deactivate follows a failed activate: what it opened is closed here.
             registration.unregister();
             handoff.close();
-            ControlSocketPath.remove(link);
+            control.remove(SupervisorComponent::keptFolder);
+            throw e;
+        }
+        try {
+            control.secureAndLink();
+        } catch (IOException e) {
+            deactivate();
             throw e;
         }
         LOG.info("starting {} workers; control socket {}", config.worker_cnt(), socket);
@@ -104,7 +113,11 @@ public final class SupervisorComponent {
         }
         supervisor.stop();
         handoff.close();
-        ControlSocketPath.remove(link);
+        control.remove(SupervisorComponent::keptFolder);
+    }
+
+    private static void keptFolder(Path folder) {
+        LOG.warn("left {} in place: it holds more than the control socket", folder);
     }
 
     private static Duration stopWait(SupervisorConfig config) {
