@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Hashtable;
+import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.api.diag.WorkerDiagnostics;
 import org.kimserver.config.ConfigSchema;
 import org.kimserver.config.RuntimeSocket;
@@ -42,7 +43,7 @@ public final class SupervisorComponent {
     private static final Logger LOG = LoggerFactory.getLogger(SupervisorComponent.class);
 
     private WorkerSupervisor supervisor;
-    private ServiceRegistration<WorkerDiagnostics> registration;
+    private ServiceRegistration<?> registration;
     private ServiceTracker<Object, Object> handoff;
     private RuntimeSocket control;
     private SupervisorConfig config;
@@ -64,7 +65,8 @@ public final class SupervisorComponent {
                 home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
                 MAIN_CLASS);
         supervisor = new WorkerSupervisor(config.worker_cnt(), command, stopWait(config), this::publish);
-        registration = context.registerService(WorkerDiagnostics.class, supervisor,
+        registration = context.registerService(
+                new String[] {WorkerDiagnostics.class.getName(), ProblemReporter.class.getName()}, supervisor,
                 properties(WorkerSupervisor.UpState.STARTING));
         // In hand-off mode the manager accepts on the gate port and the workers need the hand-off socket.
         boolean handoffMode = !config.is_reuseport() && !config.gate_host().isEmpty();

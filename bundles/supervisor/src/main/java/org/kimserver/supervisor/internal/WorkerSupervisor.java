@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.kimserver.api.diag.Problem;
+import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.api.diag.WorkerDiagnostics;
 import org.kimserver.api.diag.WorkerInfo;
 import org.kimserver.proto.Payload;
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * when the one to replace is the only worker, no other would take the clients meanwhile, so a <em>bridge</em> worker
  * under the next free index is started first and stopped at the end, and no client is refused.
  */
-final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listener {
+final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, ControlServer.Listener {
     static final Duration SHORT_LIFE = Duration.ofSeconds(10);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     /** How often a replacement of the workers looks whether it can take its next step. */
@@ -55,6 +57,10 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
      * own bound (stop_timeout_ms + 5 s, after which it says what was stuck and halts) and a second to do so.
      */
     static final Duration STOP_MARGIN = Duration.ofSeconds(6);
+    /** A registered worker whose reports (one a second) stopped this long ago is a problem. */
+    static final Duration SILENCE = Duration.ofSeconds(5);
+    /** A worker not up this long after its start is a problem. */
+    static final Duration NOT_UP_PATIENCE = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(WorkerSupervisor.class);
 
     /**
@@ -566,6 +572,38 @@ final class WorkerSupervisor implements WorkerDiagnostics, ControlServer.Listene
                     s.heapMax, s.lastExit));
         }
         return out;
+    }
+
+    /**
+     * What kim:info should say of the workers: one that has registered but sent no report for {@link #SILENCE}
+     * (frozen, or too busy to report: the hand-off still gives it clients), one in a crash loop, and one that has
+     * not been up for {@link #NOT_UP_PATIENCE}.
+     */
+    @Override
+    public synchronized List<Problem> problems() {
+        long now = System.nanoTime();
+        Instant wallNow = Instant.now();
+        List<Problem> problems = new ArrayList<>();
+        for (Slot s : slots.values()) {
+            String subject = "worker " + s.index;
+            if (s.alive() && s.link != null && s.lastPayloadNanos != 0 && now - s.lastPayloadNanos > SILENCE.toNanos()) {
+                Duration silent = Duration.ofNanos(now - s.lastPayloadNanos);
+                problems.add(new Problem(subject, "pid " + s.process.pid() + " has sent no report for "
+                        + silent.toSeconds() + " s (stopped or overloaded? the hand-off still gives it clients)",
+                        wallNow.minus(silent)));
+            } else if (s.shortLives >= 2) {
+                problems.add(new Problem(subject, "in a crash loop: exited " + s.shortLives + " times in a row within "
+                        + SHORT_LIFE.toSeconds() + " s of its start, the last with " + s.lastExit + "; see its log",
+                        s.startedAt == null ? wallNow : s.startedAt));
+            } else if (!isUp(s) && !s.retiring && s.replacing == null && s.startedNanos != 0
+                    && now - s.startedNanos > NOT_UP_PATIENCE.toNanos()) {
+                problems.add(new Problem(subject, (s.alive() ? "not up " : "not running ")
+                        + Duration.ofNanos(now - s.startedNanos).toSeconds() + " s after its start"
+                        + (s.lastExit == null ? "" : "; the last process ended with " + s.lastExit),
+                        s.startedAt == null ? wallNow : s.startedAt));
+            }
+        }
+        return problems;
     }
 
     /**

@@ -73,6 +73,24 @@ public class SupervisionTest {
         assertEquals("a later exit does not make the manager fail", "listening", supervisor.upState().state());
     }
 
+    /** A worker that stops reporting (here: SIGSTOP) is a problem for kim:info, and is none again once it reports. */
+    @Test
+    public void aFrozenWorkerIsAProblemUntilItReportsAgain() throws Exception {
+        start(2, FakeWorkerMain.class);
+        await(this::allUp, 15_000);
+        await(() -> supervisor.workers().get(0).connections() == 1, 3000); // a report came
+        assertTrue(supervisor.problems().toString(), supervisor.problems().isEmpty());
+        long pid = supervisor.workers().get(0).pid();
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        try {
+            await(() -> supervisor.problems().stream().anyMatch(p -> p.subject().equals("worker 1")
+                    && p.reason().startsWith("pid " + pid + " has sent no report for ")), 10_000);
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        await(() -> supervisor.problems().isEmpty(), 5000);
+    }
+
     @Test
     public void stoppingLeavesNoWorkerProcess() throws Exception {
         start(2, FakeWorkerMain.class);
