@@ -108,7 +108,12 @@ public final class RuntimeSocket {
 
     /** Whether the kernel takes {@code socket} as a socket path. */
     public static boolean fits(Path socket) {
-        return socket.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_PATH_BYTES;
+        return fits(socket.toString());
+    }
+
+    /** The same for a path's text, counted in the UTF-8 bytes the kernel is given. */
+    static boolean fits(String socket) {
+        return socket.getBytes(StandardCharsets.UTF_8).length <= MAX_PATH_BYTES;
     }
 
     /** A new folder, owner-only from its creation, under the first of {@code bases} where the socket path fits. */

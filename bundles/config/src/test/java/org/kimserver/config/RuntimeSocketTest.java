@@ -118,8 +118,9 @@ public class RuntimeSocketTest {
     /** The kernel counts bytes: 100 characters that take two bytes each do not fit. */
     @Test
     public void theLimitIsInBytesNotCharacters() {
-        Path path = Path.of("/" + "é".repeat(100));
-        assertEquals(101, path.toString().length());
+        // A string, not a Path: under a C locale the JVM cannot make a file name of it.
+        String path = "/" + "é".repeat(100);
+        assertEquals(101, path.length());
         assertFalse(RuntimeSocket.fits(path));
         assertTrue(RuntimeSocket.fits(Path.of("/" + "e".repeat(RuntimeSocket.MAX_PATH_BYTES - 1))));
         assertFalse(RuntimeSocket.fits(Path.of("/" + "e".repeat(RuntimeSocket.MAX_PATH_BYTES))));
