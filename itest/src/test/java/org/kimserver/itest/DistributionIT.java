@@ -5,7 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.kimserver.itest.UnzippedDistribution.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,9 +14,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -181,52 +177,13 @@ public class DistributionIT {
         awaitCommand("1007");
         int users = 20;
         int requests = 5000;
-        List<WireClient> clients = new ArrayList<>();
-        List<CompletableFuture<Void>> writers = new ArrayList<>();
-        List<CompletableFuture<String>> readers = new ArrayList<>();
-        ExecutorService threads = Executors.newCachedThreadPool(); // a reader and a writer for each client
-        try {
-            for (int user = 1; user <= users; user++) {
-                WireClient client = new WireClient(gatePort);
-                clients.add(client);
-                ByteArrayOutputStream frames = new ByteArrayOutputStream();
-                for (int seq = 1; seq <= requests; seq++) {
-                    frames.writeBytes(WireClient.request(1007, seq,
-                            "{\"user_id\":" + user + ",\"user_name\":\"hello - " + user + "\"}"));
-                }
-                writers.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        client.send(frames.toByteArray());
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, threads));
-                readers.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        for (int seq = 1; seq <= requests; seq++) {
-                            WireClient.Frame reply = client.read();
-                            if (reply.seq() != seq || reply.code() != 0) {
-                                return "reply " + seq + ": seq " + reply.seq() + " code " + reply.code();
-                            }
-                        }
-                        return client.input().read() == -1 ? "ok" : "more after the last reply";
-                    } catch (IOException e) {
-                        return e.toString();
-                    }
-                }, threads));
-            }
-            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        try (PipelinedSessions sessions = new PipelinedSessions(gatePort, users, requests)) {
+            sessions.awaitWritten();
             Result stop = kimserver("stop"); // every request is written; thousands are still unanswered
             assertEquals(stop.output(), 0, stop.exitCode());
-            for (CompletableFuture<String> reader : readers) {
-                assertEquals("every request written before the stop answered, then a clean close", "ok",
-                        reader.get(60, TimeUnit.SECONDS));
+            for (String outcome : sessions.outcomes()) {
+                assertEquals("every request written before the stop answered, then a clean close", "ok", outcome);
             }
-        } finally {
-            for (WireClient client : clients) {
-                client.close();
-            }
-            threads.shutdownNow();
         }
         assertTrue(dist.workerLog(1), dist.workerLog(1).contains("gate stopping: every connection was served and closed"));
     }

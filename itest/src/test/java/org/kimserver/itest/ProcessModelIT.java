@@ -6,7 +6,6 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.kimserver.itest.UnzippedDistribution.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -300,41 +298,8 @@ public class ProcessModelIT {
         int users = 16;
         int requests = 2000;
         Map<Integer, GateCount> before = gateCounts();
-        List<WireClient> clients = new ArrayList<>();
-        List<CompletableFuture<Void>> writers = new ArrayList<>();
-        List<CompletableFuture<String>> readers = new ArrayList<>();
-        ExecutorService threads = Executors.newCachedThreadPool(); // a reader and a writer for each client
-        try {
-            for (int user = 1; user <= users; user++) {
-                WireClient client = new WireClient(dist.gatePort());
-                clients.add(client);
-                ByteArrayOutputStream frames = new ByteArrayOutputStream();
-                for (int seq = 1; seq <= requests; seq++) {
-                    frames.writeBytes(WireClient.request(1007, seq,
-                            "{\"user_id\":" + user + ",\"user_name\":\"hello - " + user + "\"}"));
-                }
-                writers.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        client.send(frames.toByteArray());
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, threads));
-                readers.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        for (int seq = 1; seq <= requests; seq++) {
-                            WireClient.Frame reply = client.read();
-                            if (reply.seq() != seq || reply.code() != 0) {
-                                return "reply " + seq + ": seq " + reply.seq() + " code " + reply.code();
-                            }
-                        }
-                        return client.input().read() == -1 ? "ok" : "more after the last reply";
-                    } catch (IOException e) {
-                        return e.toString();
-                    }
-                }, threads));
-            }
-            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        try (PipelinedSessions sessions = new PipelinedSessions(dist.gatePort(), users, requests)) {
+            sessions.awaitWritten();
             Map<Integer, GateCount> loaded = gateCounts();
             for (int n = 1; n <= WORKERS; n++) {
                 assertTrue("worker " + n + " holds some of the clients: " + before + " -> " + loaded,
@@ -343,15 +308,9 @@ public class ProcessModelIT {
             runningReuseport = null;
             Result stop = dist.kimserver("stop"); // every request is written; most are still unanswered
             assertEquals(stop.output(), 0, stop.exitCode());
-            for (CompletableFuture<String> reader : readers) {
-                assertEquals("every request written before the stop answered, then a clean close", "ok",
-                        reader.get(60, TimeUnit.SECONDS));
+            for (String outcome : sessions.outcomes()) {
+                assertEquals("every request written before the stop answered, then a clean close", "ok", outcome);
             }
-        } finally {
-            for (WireClient client : clients) {
-                client.close();
-            }
-            threads.shutdownNow();
         }
         assertEquals(List.of(), processesOfTheHome());
         for (int n = 1; n <= WORKERS; n++) {
