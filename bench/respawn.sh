@@ -59,8 +59,8 @@ config.update(gate_port=port, worker_cnt=2, worker_java_opts=opts)
 with open(path, "w") as f:
     json.dump(config, f, indent=4)
 PYTHON
-# Started, stopped and started again: what a server that has run before finds in data/ (a class-data archive is
-# written when a JVM exits normally, never at a kill -9).
+# Started, stopped and started again: what a server that has run before finds in data/ (the workers' class-data
+# archive, which the first worker writes once it is up).
 for start in first second; do
     KIM_START_TIMEOUT=60 "$home/bin/kimserver" start > /dev/null
     manager=$(cat "$home/data/kimserver.pid")

@@ -88,7 +88,9 @@ public final class Container {
         p.put("kimserver.version", version());
         // Until the configuration from kimserver.json reaches Pax Logging, only warnings go to the console.
         p.put("org.ops4j.pax.logging.DefaultServiceLog.level", "WARN");
-        p.put("felix.fileinstall.dir", home.resolve("deploy").toString());
+        // A worker deploys the copy of deploy/ its manager keeps for it (the manager rolls changes out one worker
+        // after another); it names the folder on the worker's command line.
+        p.put("felix.fileinstall.dir", System.getProperty("kimserver.deploy", home.resolve("deploy").toString()));
         p.put("felix.fileinstall.filter", ".*\\.jar");
         p.put("felix.fileinstall.poll", "500");
         p.put("felix.fileinstall.noInitialDelay", "true");

@@ -215,11 +215,21 @@ public final class Main {
                 System.out.printf("kimserver %s up in %d ms: %d bundles, home %s, log %s; deploying deploy/%n",
                         Container.version(), uptime, bundles, home, home.resolve("log"));
             } else { // not "up in": bench/startup.sh reads the manager's line by those words
+                // A worker deploys its manager's copy of deploy/ (data/w<n>/deploy).
+                Path deploy = Path.of(framework.getBundleContext().getProperty("felix.fileinstall.dir"));
                 System.out.printf("%sup (pid %d, %d ms after its JVM started): %d bundles, log %s; deploying"
-                        + " deploy/%n", role.says(), ProcessHandle.current().pid(), uptime, bundles, logFile);
+                        + " %s/%n", role.says(), ProcessHandle.current().pid(), uptime, bundles, logFile,
+                        deploy.startsWith(home) ? home.relativize(deploy) : deploy);
+                ClassDataArchive.check(role.says());
             }
-            container.deployModules(MODULE_PATIENCE, trouble -> System.err.println(role.says() + "warning: "
-                    + trouble));
+            try {
+                container.deployModules(MODULE_PATIENCE, trouble -> System.err.println(role.says() + "warning: "
+                        + trouble));
+            } catch (IllegalStateException e) {
+                if (!stopper.stopRequested()) {
+                    throw e;
+                } // else a stop came meanwhile: the framework is stopping
+            }
             if (role.manager() && !role.daemon()) {
                 attachConsole(home, framework, stopper);
             }

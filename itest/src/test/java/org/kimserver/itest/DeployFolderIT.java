@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,14 @@ public class DeployFolderIT {
                 .findFirst().orElse(null);
     }
 
+    /** The version of each installed bundle of that name, if they all are ACTIVE; else an empty list. */
+    private List<String> activeVersions(String symbolicName) {
+        List<Bundle> named = Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName()))
+                .toList();
+        return named.stream().allMatch(b -> b.getState() == Bundle.ACTIVE)
+                ? named.stream().map(b -> b.getVersion().toString()).toList() : List.of();
+    }
+
     /** Every bundle that is ACTIVE now, by id, with the time it was last installed or updated. */
     private Map<Long, Long> activeBundles() {
         return Arrays.stream(context.getBundles()).filter(b -> b.getState() == Bundle.ACTIVE)
@@ -86,6 +95,49 @@ public class DeployFolderIT {
             return jars.filter(p -> p.getFileName().toString().startsWith("kimserver-module-test")).findFirst()
                     .orElseThrow();
         }
+    }
+
+    /** The reply data (the version that answered) of a request for {@code cmd}, or "code N" when it failed. */
+    private String answer(int cmd) {
+        try (WireClient client = new WireClient(KimContainer.gatePort())) {
+            WireClient.Frame reply = client.send(WireClient.request(cmd, 1, "x")).read();
+            return reply.code() == 0 ? reply.data() : "code " + reply.code();
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    public void aNewVersionWhoseComponentIsUnsatisfiedLeavesTheOldOneServingUntilTheOldJarComesBack()
+            throws Exception {
+        int cmd = 9201;
+        Path jar = deploy().resolve("versioned.jar");
+        Path v1 = Files.createTempFile("versioned", ".jar");
+        TestBundles.versioned(v1, cmd, "1.0.0", TestBundles.Versioned.SERVES);
+        Files.copy(v1, jar);
+        try {
+            KimContainer.await("1.0.0 serving", () -> answer(cmd).equals("1.0.0"));
+            Path v2 = Files.createTempFile("versioned", ".jar");
+            TestBundles.versioned(v2, cmd, "1.0.1", TestBundles.Versioned.NEEDS_A_MISSING_SERVICE);
+            Files.move(v2, jar, StandardCopyOption.REPLACE_EXISTING);
+            KimContainer.await("1.0.1 installed beside 1.0.0", () -> Arrays.stream(context.getBundles())
+                    .filter(b -> b.getSymbolicName().equals("kim.itest.versioned")).count() == 2);
+            Thread.sleep(1000); // five polls of deploy/: the old version must not go meanwhile
+            assertEquals("the version before serves while the new one's component is unsatisfied", "1.0.0",
+                    answer(cmd));
+            // A roll-back: the old jar again. Only the new version goes; the old one never stopped serving.
+            Bundle old = Arrays.stream(context.getBundles()).filter(b -> b.getVersion().toString().equals("1.0.0")
+                    && b.getSymbolicName().equals("kim.itest.versioned")).findFirst().orElseThrow();
+            Files.copy(v1, jar, StandardCopyOption.REPLACE_EXISTING);
+            KimContainer.await("1.0.1 uninstalled", () -> activeVersions("kim.itest.versioned")
+                    .equals(List.of("1.0.0")));
+            assertEquals("the same bundle, never stopped", Bundle.ACTIVE, old.getState());
+            assertEquals("1.0.0", answer(cmd));
+        } finally {
+            Files.deleteIfExists(jar);
+            Files.deleteIfExists(v1);
+        }
+        KimContainer.await("versioned uninstalled", () -> bundleNamed("kim.itest.versioned") == null);
     }
 
     @Test
@@ -157,8 +209,8 @@ public class DeployFolderIT {
             assertEquals("1.0.0", phoenix.getVersion().toString());
             TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.phoenix", "Bundle-Version", "1.0.1"),
                     Map.of());
-            KimContainer.await("phoenix updated to 1.0.1", () -> phoenix.getVersion().toString().equals("1.0.1")
-                    && phoenix.getState() == Bundle.ACTIVE);
+            KimContainer.await("phoenix replaced by 1.0.1", () -> activeVersions("kim.itest.phoenix")
+                    .equals(List.of("1.0.1")) && phoenix.getState() == Bundle.UNINSTALLED);
         } finally {
             Files.delete(jar);
         }
@@ -219,8 +271,8 @@ public class DeployFolderIT {
                 }
                 out.write(bytes, at, bytes.length - at); // the last bytes make it whole
             }
-            KimContainer.await("slow updated to 1.0.1", () -> slow.getVersion().toString().equals("1.0.1")
-                    && slow.getState() == Bundle.ACTIVE);
+            KimContainer.await("slow replaced by 1.0.1", () -> activeVersions("kim.itest.slow").equals(List.of("1.0.1"))
+                    && slow.getState() == Bundle.UNINSTALLED);
         } finally {
             Files.delete(jar);
         }

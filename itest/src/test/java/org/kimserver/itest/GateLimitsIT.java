@@ -493,7 +493,9 @@ public class GateLimitsIT {
         Path log = KimContainer.home(context).resolve("log/kimserver.log");
         long logged = Files.readAllLines(log).stream().filter(l -> l.contains("malformed frame head 0d7a7a7a7a"))
                 .count();
-        assertTrue("at most 5 lines a kind per 10 s, not one per bad client: " + logged, logged <= 5);
+        // 5 lines a kind per 10 s window; the flood, well under 10 s, may straddle the end of one window and the
+        // start of the next: at most 10, not one per bad client.
+        assertTrue("at most 5 lines a kind per 10 s window, not one per bad client: " + logged, logged <= 10);
     }
 
     @Test

@@ -29,7 +29,6 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.itest.failinghandler.FailingHandler;
-import org.kimserver.itest.versioned.VersionedHandler;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -258,9 +257,9 @@ public class GateReconfigureIT {
         Path older = deploy.resolve("versioned-1.0.1.jar");
         Path newer = deploy.resolve("versioned-1.0.2.jar");
         try {
-            versionedBundle(older, "1.0.1");
+            TestBundles.versioned(older, VERSIONED, "1.0.1", TestBundles.Versioned.SERVES);
             KimContainer.await("1.0.1 serving", () -> "1.0.1".equals(versionedReply()));
-            versionedBundle(newer, "1.0.2");
+            TestBundles.versioned(newer, VERSIONED, "1.0.2", TestBundles.Versioned.SERVES);
             KimContainer.await("both versions registered", () -> KimContainer.shellOrFail(commands, "kim:cmds")
                     .split("kim\\.itest\\.versioned", -1).length == 3);
             assertEquals("1.0.2", versionedReply());
@@ -306,22 +305,6 @@ public class GateReconfigureIT {
         } finally {
             Files.delete(jar);
         }
-    }
-
-    private static void versionedBundle(Path jar, String version) throws IOException {
-        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.versioned\""
-                + " activate=\"activate\">\n"
-                + "  <implementation class=\"" + VersionedHandler.class.getName() + "\"/>\n"
-                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
-                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + VERSIONED + "\"/>\n"
-                + "  <property name=\"reply\" value=\"" + version + "\"/>\n"
-                + "</scr:component>\n";
-        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.versioned", "Bundle-Version", version,
-                "Import-Package", "org.kimserver.api", "Service-Component", "OSGI-INF/versioned.xml"),
-                Map.of("OSGI-INF/versioned.xml", TestBundles.utf8(xml),
-                        VersionedHandler.class.getName().replace('.', '/') + ".class",
-                        TestBundles.classBytes(VersionedHandler.class)));
     }
 
     private static String versionedReply() {

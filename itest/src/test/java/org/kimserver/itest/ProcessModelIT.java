@@ -319,6 +319,65 @@ public class ProcessModelIT {
         }
     }
 
+    /**
+     * bin/kimserver stop --now while clients keep sending: a graceful stop would serve them until stop_timeout_ms
+     * (10 s); the fast one kills the workers at once, the clients are cut off, and no process is left.
+     */
+    @Test
+    public void aFastStopEndsAtOnceWhatAGracefulStopWouldServeForItsTimeout() throws Exception {
+        runningWith(false);
+        try (BusyClients clients = new BusyClients(8)) {
+            await("every client served", 10, clients::allServed);
+            runningReuseport = null;
+            long began = System.nanoTime();
+            Result stop = dist.kimserver("stop", "--now");
+            long tookMs = (System.nanoTime() - began) / 1_000_000;
+            assertEquals(stop.output(), 0, stop.exitCode());
+            assertTrue(stop.output(), stop.output().contains("fast: the workers were killed"));
+            assertTrue("the fast stop took " + tookMs + " ms", tookMs < 5000);
+            await("every client cut off", 5, () -> clients.failedCount() == 8);
+        }
+        assertEquals(List.of(), processesOfTheHome());
+        assertTrue(dist.log(), dist.log().contains("fast stop: killing 2 workers without draining their"
+                + " connections"));
+        assertFalse("the marker is gone", Files.exists(dist.path("data/m0/stop-now")));
+    }
+
+    /**
+     * A worker that stops reporting (SIGSTOP: frozen, or too busy to say anything) gets no new connection from the
+     * hand-off once the manager sees it silent; every new client is served by the other, until it reports again.
+     */
+    @Test
+    public void aFrozenWorkerGetsNoNewClientUntilItReportsAgain() throws Exception {
+        runningWith(false);
+        long frozen = workers().get(1).pid();
+        assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(frozen)).start().waitFor());
+        try {
+            await("the manager sees worker 1 silent", 30, () -> workers().get(1).state().equals("silent"));
+            // The hand-off looks at the workers' silence every 500 ms, and says when it passes one over.
+            await("the hand-off passes worker 1 over", 10, () -> dist.log().contains("worker W1 has sent no report"
+                    + " for 5 s: no client is handed to it until it does"));
+            for (int seq = 1; seq <= 10; seq++) {
+                try (WireClient client = new WireClient(dist.gatePort())) {
+                    hello(client, seq); // a client handed to the frozen worker would get no answer in 5 s
+                }
+            }
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(frozen)).start().waitFor();
+        }
+        await("worker 1 up again", 10, () -> workers().get(1).state().equals("up"));
+        // The hand-off looks at the workers' silence every 500 ms, and says when it takes one back.
+        await("the hand-off takes worker 1 back", 10, () -> dist.log().contains("worker W1 reports again: it takes"
+                + " clients again"));
+        Map<Integer, GateCount> before = gateCounts();
+        for (int seq = 1; seq <= 10; seq++) {
+            try (WireClient client = new WireClient(dist.gatePort())) {
+                hello(client, seq);
+            }
+        }
+        assertTrue("worker 1 takes clients again", gateCounts().get(1).accepted() > before.get(1).accepted());
+    }
+
     /** ps tells the workers apart, and each keeps its log and framework state apart from the others'. */
     @Test
     public void eachWorkerIsNamedOnItsCommandLineAndHasItsOwnLogAndState() throws Exception {

@@ -12,6 +12,9 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import org.kimserver.api.CommandHandler;
+import org.kimserver.itest.sleepy.SleepHandler;
+import org.kimserver.itest.versioned.VersionedHandler;
 
 /** Small bundle jars written at test time, for dropping into deploy/. */
 final class TestBundles {
@@ -37,6 +40,72 @@ final class TestBundles {
             }
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** How long the activation of {@link Versioned#SLOW_TO_ACTIVATE} takes. */
+    static final long SLOW_ACTIVATION_MS = 8000;
+
+    /** What a version of the test bundle {@code kim.itest.versioned} does. */
+    enum Versioned {
+        /** Answers its command with its version. */
+        SERVES,
+        /** Its handler throws on every request: code 1, "handler failed!". */
+        FAILS,
+        /** Imports a package nobody exports: it does not resolve. */
+        UNRESOLVABLE,
+        /** Its handler's activation takes {@link #SLOW_ACTIVATION_MS}. */
+        SLOW_TO_ACTIVATE,
+        /** Its handler's activation never returns. */
+        HANGS_IN_ACTIVATION,
+        /** Its handler's component needs a service nobody offers: the bundle starts, the component is unsatisfied. */
+        NEEDS_A_MISSING_SERVICE
+    }
+
+    /**
+     * Writes a version of {@code kim.itest.versioned}: one handler of {@code cmd} ({@link VersionedHandler}), the
+     * bundle's version as its reply.
+     */
+    static void versioned(Path jar, int cmd, String version, Versioned behaviour) throws IOException {
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.versioned\""
+                + " activate=\"activate\">\n"
+                + "  <implementation class=\"" + VersionedHandler.class.getName() + "\"/>\n"
+                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
+                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
+                + "  <property name=\"reply\" value=\"" + version + "\"/>\n"
+                + "  <property name=\"fails\" value=\"" + (behaviour == Versioned.FAILS) + "\"/>\n"
+                + "  <property name=\"activate_ms\" value=\"" + (behaviour == Versioned.SLOW_TO_ACTIVATE ? SLOW_ACTIVATION_MS
+                        : behaviour == Versioned.HANGS_IN_ACTIVATION ? Long.MAX_VALUE : 0)
+                + "\"/>\n"
+                + (behaviour == Versioned.NEEDS_A_MISSING_SERVICE
+                        ? "  <reference name=\"missing\" interface=\"org.kimserver.nowhere.Missing\"/>\n" : "")
+                + "</scr:component>\n";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.versioned", "Bundle-Version", version,
+                "Import-Package", behaviour == Versioned.UNRESOLVABLE ? "org.kimserver.api,org.kimserver.nowhere"
+                        : "org.kimserver.api", "Service-Component", "OSGI-INF/versioned.xml"),
+                Map.of("OSGI-INF/versioned.xml", TestBundles.utf8(xml),
+                        VersionedHandler.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(VersionedHandler.class)));
+    }
+
+    /**
+     * Writes {@code kim.itest.sleepy}: one handler of {@code cmd} ({@link SleepHandler}) bound to database node
+     * "test" by the service property {@code kim.db.node}, which runs {@code select sleep(<request data>)}.
+     */
+    static void sleepy(Path jar, int cmd) throws IOException {
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.sleepy\">\n"
+                + "  <implementation class=\"" + SleepHandler.class.getName() + "\"/>\n"
+                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
+                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
+                + "  <reference name=\"db\" interface=\"javax.sql.DataSource\" target=\"(kim.db.node=test)\""
+                + " field=\"db\"/>\n"
+                + "</scr:component>\n";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.sleepy", "Bundle-Version", "1.0.0",
+                "Import-Package", "org.kimserver.api,javax.sql", "Service-Component", "OSGI-INF/sleepy.xml"),
+                Map.of("OSGI-INF/sleepy.xml", TestBundles.utf8(xml),
+                        SleepHandler.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(SleepHandler.class)));
     }
 
     static byte[] classBytes(Class<?> type) throws IOException {

@@ -10,4 +10,12 @@ public interface GateDiagnostics {
 
     /** Every command served, in command order, the catch-all last. */
     List<CommandRoute> commands();
+
+    /**
+     * The calls and failures of every handler registered now, summed per bundle version: what a canary of a new
+     * version of a module is judged by.
+     *
+     * @since 1.3
+     */
+    List<HandlerCalls> handlerCalls();
 }

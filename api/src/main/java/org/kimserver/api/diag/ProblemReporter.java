@@ -1,5 +1,9 @@
 package org.kimserver.api.diag;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -8,4 +12,22 @@ import java.util.List;
  */
 public interface ProblemReporter {
     List<Problem> problems();
+
+    /**
+     * Every reporter's problems, the oldest first; a reporter that throws is a problem itself.
+     *
+     * @since 1.3
+     */
+    static List<Problem> gather(Collection<ProblemReporter> reporters) {
+        List<Problem> all = new ArrayList<>();
+        for (ProblemReporter r : reporters) {
+            try {
+                all.addAll(r.problems());
+            } catch (RuntimeException e) {
+                all.add(new Problem("problem reporter " + r.getClass().getName(), "failed: " + e, Instant.now()));
+            }
+        }
+        all.sort(Comparator.comparing(Problem::since).thenComparing(Problem::subject));
+        return all;
+    }
 }

@@ -11,7 +11,7 @@ import java.time.Instant;
  * @param startedAt         when the current process was started; {@code null} while none runs
  * @param uptime            how long the current process has run; zero while none runs
  * @param restarts          how many times a process of this worker was started again after one exited
- * @param state             {@link #STARTING}, {@link #UP}, {@link #STOPPING} or {@link #EXITED}
+ * @param state             {@link #STARTING}, {@link #UP}, {@link #SILENT}, {@link #STOPPING} or {@link #EXITED}
  * @param gateState         what the worker last said of its gate: listening, failed or starting
  * @param connections       open client connections, as last reported
  * @param requestsPerSecond requests answered a second, over the last report
@@ -28,6 +28,13 @@ public record WorkerInfo(int index, long pid, Instant startedAt, Duration uptime
     public static final String STARTING = "starting";
     /** The process registered and its gate is ready. */
     public static final String UP = "up";
+    /**
+     * The process registered but has sent no report for 5 s: frozen (SIGSTOP, a debugger) or too busy to say
+     * anything. The hand-off gives it no client while another worker can take it.
+     *
+     * @since 1.3
+     */
+    public static final String SILENT = "silent";
     /**
      * The process was asked to stop (SIGTERM) and is finishing its graceful stop: one beyond a lowered worker_cnt,
      * or one being replaced by a reload (it is started again when it has exited).

@@ -3,7 +3,7 @@
  * {@code kim:info}) and, later, the statistics a manager process collects from its workers. The shell commands
  * only format these records.
  */
-@Version("1.2.0")
+@Version("1.4.0")
 @Export
 package org.kimserver.api.diag;
 

@@ -43,6 +43,10 @@ public final class ConfigSchema {
             strings("modules", SERVER_PID, "The original's module list; accepted and ignored"),
             strings("worker_java_opts", SERVER_PID,
                     "JVM options of the worker processes, after the manager's own (later ones win: -Xmx256m)"),
+            integer("canary_ms", SERVER_PID, 3000, 0, 600_000,
+                    "Milliseconds a changed module serves on the first worker before it rolls on to the others"),
+            integer("canary_failure_pct", SERVER_PID, 1, 0, 100,
+                    "Percent of a canary's requests that may fail (code 1) before the change is rolled back"),
 
             string("gate_host", GATE_PID, "", "Address the client listener listens on; empty: it does not listen"),
             integer("gate_port", GATE_PID, 0, 0, 65535, "Port of the client listener"),
@@ -90,6 +94,8 @@ public final class ConfigSchema {
             string("redis.<node>.host", REDIS_FACTORY_PID, null, "Redis node address"),
             integer("redis.<node>.port", REDIS_FACTORY_PID, null, 1, 65535, "Redis node port"),
             integer("redis.<node>.max_conn_cnt", REDIS_FACTORY_PID, null, 1, 1024, "Redis connections"),
+            string("redis.<node>.password", REDIS_FACTORY_PID, "", "Redis password (AUTH); empty: none"),
+            integer("redis.<node>.database", REDIS_FACTORY_PID, 0, 0, INT_MAX, "Redis database number (SELECT)"),
 
             integer("database.slowlog_log_slower_than", MYSQL_FACTORY_PID, 0, 0, INT_MAX,
                     "Slow-query threshold in milliseconds"),

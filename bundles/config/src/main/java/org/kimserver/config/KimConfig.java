@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * {@code etc/kimserver.json}, validated and turned into Config Admin configurations.
@@ -34,6 +35,9 @@ import java.util.Map;
  * starts.
  */
 public final class KimConfig {
+    /** What a node of redis or database.nodes may be called. */
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -144,6 +148,13 @@ public final class KimConfig {
         for (String member : ConfigSchema.membersOf(section)) {
             if (member.equals(ConfigSchema.NODE)) {
                 List<String> names = object.keys();
+                for (String node : names) {
+                    // The name becomes part of a configuration PID and of service filters ((kim.db.node=test)).
+                    if (!NODE_NAME.matcher(node).matches()) {
+                        throw new ConfigException("key '" + object.path() + "': node name \"" + node + "\" is not"
+                                + " a name: use letters, digits, '_', '-' and '.'");
+                    }
+                }
                 values.nodes.put(object.path(), names);
                 for (String node : names) {
                     read(object.requiredObject(node), sectionPrefix + member, values, warnings);

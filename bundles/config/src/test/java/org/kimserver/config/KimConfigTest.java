@@ -144,6 +144,10 @@ public class KimConfigTest {
                 "out of range");
         assertRejected(original().replace("\"port\": 6379", "\"port\": \"x\""), "'redis.test.port'");
         assertRejected(original().replace("\"user\": \"root\", ", ""), "'database.nodes.test.user'");
+        for (String name : new String[] {"*", "x)(y", "", "a b"}) {
+            assertRejected(original().replace("\"redis\": {\"test\"", "\"redis\": {\"" + name.replace("\"", "") + "\""),
+                    "'redis'", "node name \"" + name + "\" is not a name");
+        }
     }
 
     @Test

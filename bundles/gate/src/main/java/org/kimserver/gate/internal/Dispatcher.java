@@ -352,13 +352,18 @@ final class Dispatcher extends ChannelInboundHandlerAdapter implements BlockingL
     /** On the loop for a non-blocking handler, on the lane's thread for a blocking one. */
     @Override
     public Reply invoke(HandlerEntry handler, GateRequest request) {
+        handler.calls.increment();
         try {
             Reply reply = handler.call(request);
             if (reply == null) {
                 throw new NullPointerException("the handler returned no reply");
             }
+            if (reply.code() == ErrorCode.FAILED.code()) {
+                handler.failures.increment();
+            }
             return reply;
-        } catch (Throwable failure) { // an Error too: the request must get its reply, and a lane must go on
+        } catch (Throwable failure) {
+            handler.failures.increment(); // an Error too: the request must get its reply, and a lane must go on
             if (handler.firstFailure(failure)) {
                 LOG.warn("cmd {} seq {}: handler {} failed (further {} failures of it are logged at debug)",
                         Integer.toUnsignedString(request.cmd()), Integer.toUnsignedString(request.seq()),

@@ -3,10 +3,14 @@ package org.kimserver.gate.internal;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.kimserver.api.diag.CommandRoute;
 import org.kimserver.api.diag.GateDiagnostics;
 import org.kimserver.api.diag.GateStatistics;
+import org.kimserver.api.diag.HandlerCalls;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -54,6 +58,23 @@ public final class GateDiagnosticsService implements GateDiagnostics {
                 route.calls().sum(), handler(route.handler()),
                 route.superseded().stream().map(GateDiagnosticsService::handler).toList(),
                 route.conflicting().stream().map(GateDiagnosticsService::handler).toList())).toList();
+    }
+
+    @Override
+    public List<HandlerCalls> handlerCalls() {
+        // A handler serving several commands is in several routes: each service counts once.
+        Map<Long, HandlerEntry> entries = new LinkedHashMap<>();
+        for (HandlerRegistry.Route route : registry.routes()) {
+            Stream.concat(Stream.of(route.handler()), Stream.concat(route.superseded().stream(),
+                    route.conflicting().stream())).forEach(e -> entries.putIfAbsent(e.serviceId, e));
+        }
+        Map<String, HandlerCalls> byBundle = new LinkedHashMap<>();
+        for (HandlerEntry e : entries.values()) {
+            byBundle.merge(e.owner, new HandlerCalls(e.bundleName, e.bundleVersion.toString(), e.calls.sum(),
+                    e.failures.sum()), (a, b) -> new HandlerCalls(a.bundle(), a.version(), a.calls() + b.calls(),
+                    a.failures() + b.failures()));
+        }
+        return List.copyOf(byBundle.values());
     }
 
     private static CommandRoute.Handler handler(HandlerEntry entry) {

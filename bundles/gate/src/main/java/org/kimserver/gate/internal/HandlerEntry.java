@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.osgi.framework.Bundle;
@@ -25,6 +26,9 @@ final class HandlerEntry {
     final long serviceId;
     final int ranking;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests handed to it, and those that ended with code 1: what a canary of its bundle is judged by. */
+    final LongAdder calls = new LongAdder();
+    final LongAdder failures = new LongAdder();
     private volatile boolean removed;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
 

@@ -120,7 +120,7 @@ public final class HandlerRegistry implements ProblemReporter {
             entries.add(entry);
             rebuild();
         }
-        LOG.info("handler added: {} for cmd {}", entry.handler.getClass().getName(), propertyText(entry.commands));
+        LOG.info("handler added: {} for cmd {}", entry.describe(), propertyText(entry.commands));
     }
 
     /** Stops serving the handler of that service, and waits for its calls in progress (up to 30 s). */

@@ -20,6 +20,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.kimserver.handoff.HandoffStatistics;
 import org.slf4j.Logger;
@@ -159,6 +160,11 @@ public final class ConnectionHandoff implements AutoCloseable {
     /** The hand-off socket's path, which workers connect to. */
     public Path socketPath() {
         return socketPath;
+    }
+
+    /** The workers (by tag) the manager has not heard from lately: see {@link WorkerRotation#silent}. */
+    void silent(Set<String> tags) {
+        rotation.silent(tags);
     }
 
     /** What it has done; {@code state}, {@code address} and {@code error} as its owner says. */

@@ -5,10 +5,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Dictionary;
+import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeoutException;
 import org.kimserver.api.diag.GateStatistics;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.api.diag.WorkerDiagnostics;
+import org.kimserver.api.diag.WorkerInfo;
 import org.kimserver.config.RuntimeSocket;
 import org.kimserver.handoff.HandoffDiagnostics;
 import org.kimserver.handoff.HandoffStatistics;
@@ -27,6 +31,9 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +64,8 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     }
 
     static final int RETRY_SECONDS = 2;
+    /** How often the workers' silence is looked at. */
+    static final int SILENCE_CHECK_MS = 500;
     /** {@code data/run/handoff.sock}, or a link to it from a deep home ({@link RuntimeSocket}). */
     static final String SOCKET_NAME = "handoff.sock";
     static final String STATE = "kim.gate.state";
@@ -91,6 +100,10 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
     private ServiceRegistration<?> registration;
     private volatile Status status = Status.NONE;
 
+    /** The manager's workers, to pass over the silent ones; absent in tests without a supervisor. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile WorkerDiagnostics workers;
+
     @Activate
     void activate(Config config, BundleContext context) {
         this.context = context;
@@ -102,6 +115,8 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
         control = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kim-handoff-control").daemon()
                 .factory());
         control.scheduleWithFixedDelay(this::retry, RETRY_SECONDS, RETRY_SECONDS, TimeUnit.SECONDS);
+        control.scheduleWithFixedDelay(this::passOverSilentWorkers, SILENCE_CHECK_MS, SILENCE_CHECK_MS,
+                TimeUnit.MILLISECONDS);
         onControl(() -> apply(config));
     }
 
@@ -112,7 +127,10 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
 
     @Deactivate
     void deactivate() {
-        onControl(this::stop);
+        onControl(() -> {
+            wanted = null; // a retry queued behind the stop must not open the hand-off again
+            stop();
+        });
         control.shutdownNow();
     }
 
@@ -144,6 +162,24 @@ public final class HandoffServer implements HandoffDiagnostics, ProblemReporter 
             return;
         }
         reconcile();
+    }
+
+    /** Every {@value #SILENCE_CHECK_MS} ms: the workers the manager has not heard from lately get no client. */
+    private void passOverSilentWorkers() {
+        ConnectionHandoff current = handoff;
+        WorkerDiagnostics supervisor = workers;
+        if (current == null) {
+            return;
+        }
+        Set<String> silent = new HashSet<>();
+        if (supervisor != null) {
+            for (WorkerInfo w : supervisor.workers()) {
+                if (WorkerInfo.SILENT.equals(w.state())) {
+                    silent.add("W" + w.index());
+                }
+            }
+        }
+        current.silent(silent);
     }
 
     /** Every {@value #RETRY_SECONDS} s: binds what could not be bound. */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The workers connected to the hand-off socket, in turn: each client goes to the next connected one. A link that
  * closes leaves the rotation at once (the original kept handing sockets to a dead worker, whose clients were then
- * dropped), and the clients waiting on it go to the others. With no worker connected, a client is closed at once.
+ * dropped), and the clients waiting on it go to the others. A worker the manager has not heard from lately is
+ * passed over while another can take the client. With no worker connected, a client is closed at once.
  */
 final class WorkerRotation {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerRotation.class);
@@ -25,6 +27,8 @@ final class WorkerRotation {
     private final Map<String, LongAdder> handed = new ConcurrentHashMap<>();
     private final LongAdder closedWithoutWorker = new LongAdder();
     private final RateLimitedWarning noWorker = new RateLimitedWarning(LOG);
+    /** The workers the manager has not heard from lately (frozen or overloaded), by tag: passed over while others are. */
+    private volatile Set<String> silent = Set.of();
 
     /** A worker said hello on {@code channel}: it takes its turn from now on, until the link closes. */
     void join(String tag, Channel channel) {
@@ -53,7 +57,33 @@ final class WorkerRotation {
         link.send(client);
     }
 
+    /**
+     * The workers that have not reported for a while: no client is handed to them while another worker can take it.
+     * Logs each change.
+     */
+    void silent(Set<String> tags) {
+        Set<String> before = silent;
+        for (String tag : tags) {
+            if (!before.contains(tag)) {
+                LOG.warn("worker {} has sent no report for 5 s: no client is handed to it until it does", tag);
+            }
+        }
+        for (String tag : before) {
+            if (!tags.contains(tag)) {
+                LOG.info("worker {} reports again: it takes clients again", tag);
+            }
+        }
+        silent = Set.copyOf(tags);
+    }
+
+    /** The next connected worker in turn, passing over silent ones unless every connected one is. */
     private WorkerLink next() {
+        Set<String> passedOver = silent;
+        WorkerLink link = passedOver.isEmpty() ? null : next(passedOver);
+        return link != null ? link : next(Set.of());
+    }
+
+    private WorkerLink next(Set<String> passedOver) {
         for (int tries = connected.size(); tries > 0; tries--) {
             List<WorkerLink> now = connected;
             int size = now.size();
@@ -66,7 +96,7 @@ final class WorkerRotation {
             } catch (IndexOutOfBoundsException removedMeanwhile) {
                 continue;
             }
-            if (link.isConnected()) {
+            if (link.isConnected() && !passedOver.contains(link.tag())) {
                 return link;
             }
         }

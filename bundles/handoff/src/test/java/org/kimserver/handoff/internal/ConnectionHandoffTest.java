@@ -113,8 +113,8 @@ public class ConnectionHandoffTest {
             assertEquals("client " + i + " after W2 left", "W1", whoAnswers());
         }
         assertEquals(List.of("W1"), stats().connectedWorkers());
-        assertEquals(Long.valueOf(1), stats().handedByWorker().get("W2"));
-        assertEquals(Long.valueOf(21), stats().handedByWorker().get("W1"));
+        // The worker's answer may overtake the manager's count of the hand-off (CI saw 20 of 21 once).
+        await("the hand-offs counted", () -> stats().handedByWorker().equals(Map.of("W1", 21L, "W2", 1L)));
         assertEquals(0, stats().closedWithoutWorker());
     }
 
@@ -151,7 +151,8 @@ public class ConnectionHandoffTest {
         awaitWorkers("W1");
         assertEquals("W1", whoAnswers());
         assertEquals(1, stats().closedWithoutWorker());
-        assertEquals(Long.valueOf(1), stats().handedByWorker().get("W1"));
+        // Counted when the socket's message is written, which the worker's answer may overtake.
+        await("the hand-over counted", () -> Long.valueOf(1).equals(stats().handedByWorker().get("W1")));
     }
 
     @Test

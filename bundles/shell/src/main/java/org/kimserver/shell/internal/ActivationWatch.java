@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * {@link #LONG} is a problem naming the component or bundle, the code that runs and its thread, since the first
  * sample that saw it.
  */
-@Component(service = ProblemReporter.class, immediate = true)
+@Component(service = {ProblemReporter.class, ActivationWatch.class}, immediate = true)
 public final class ActivationWatch implements ProblemReporter {
     static final Duration LONG = Duration.ofSeconds(5);
     private static final Logger LOG = LoggerFactory.getLogger(ActivationWatch.class);
@@ -50,6 +50,8 @@ public final class ActivationWatch implements ProblemReporter {
     /** First sample that saw each call (by thread and frame) or bundle state (by bundle and state). */
     private Map<String, Instant> firstSeen = new HashMap<>();
     private volatile List<Problem> problems = List.of();
+    /** What the last sample saw running, however briefly: bundle id to the call (or state), for the modules' states. */
+    private volatile Map<Long, String> activating = Map.of();
 
     @Activate
     void activate(BundleContext context) {
@@ -70,6 +72,14 @@ public final class ActivationWatch implements ProblemReporter {
     @Override
     public List<Problem> problems() {
         return problems;
+    }
+
+    /**
+     * What of the bundle the last sample (at most a second ago) saw still running: a component's activation or its
+     * activator, or the bundle STARTING or STOPPING; null when nothing. A module is not serving while it activates.
+     */
+    String activating(Bundle bundle) {
+        return activating.get(bundle.getBundleId());
     }
 
     /**
@@ -95,11 +105,16 @@ public final class ActivationWatch implements ProblemReporter {
             Map<String, Instant> since = new HashMap<>();
 
             Map<Bundle, String> activatorCalls = new HashMap<>();
+            Map<Long, String> running = new HashMap<>();
             for (Thread thread : platformThreads()) {
                 RunningCall.in(thread.getStackTrace()).ifPresent(call -> {
                     String id = thread.threadId() + " " + call.frame();
                     Instant first = firstSeen.getOrDefault(id, now);
                     seen.put(id, first);
+                    String runs = call.kind() + " " + call.frame() + " running since " + first;
+                    for (long bundleId : bundlesOf(call)) {
+                        running.putIfAbsent(bundleId, runs);
+                    }
                     if (Duration.between(first, now).compareTo(LONG) < 0) {
                         return;
                     }
@@ -124,6 +139,7 @@ public final class ActivationWatch implements ProblemReporter {
                 String id = "bundle " + b.getBundleId() + " " + state;
                 Instant first = firstSeen.getOrDefault(id, now);
                 seen.put(id, first);
+                running.putIfAbsent(b.getBundleId(), Diagnostics.stateName(state) + " since " + first);
                 String call = activatorCalls.get(b);
                 boolean lazy = Constants.ACTIVATION_LAZY.equals(b.getHeaders("").get(Constants.BUNDLE_ACTIVATIONPOLICY));
                 if (call == null && (lazy || Duration.between(first, now).compareTo(LONG) < 0)) {
@@ -135,6 +151,7 @@ public final class ActivationWatch implements ProblemReporter {
                 since.merge(subject, first, (a, c) -> a.isBefore(c) ? a : c);
             }
             firstSeen = seen;
+            activating = Map.copyOf(running);
 
             List<Problem> found = new ArrayList<>();
             reasons.forEach((subject, reason) -> found.add(new Problem(subject, reason, since.get(subject))));
@@ -147,6 +164,24 @@ public final class ActivationWatch implements ProblemReporter {
         } catch (RuntimeException e) {
             LOG.warn("sampling threads for activations that do not end failed", e);
         }
+    }
+
+    /** The bundles whose activator or component class the call runs in (several when a class name fits several). */
+    private List<Long> bundlesOf(RunningCall call) {
+        List<Long> ids = new ArrayList<>();
+        if (call.kind().startsWith("BundleActivator")) {
+            Bundle b = activatorBundle(call);
+            if (b != null) {
+                ids.add(b.getBundleId());
+            }
+            return ids;
+        }
+        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
+            if (call.className().equals(desc.implementationClass)) {
+                ids.add(desc.bundle.id);
+            }
+        }
+        return ids;
     }
 
     /** The bundle whose Bundle-Activator the call runs, or null. */

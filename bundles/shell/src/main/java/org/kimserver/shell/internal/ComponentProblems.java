@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
@@ -30,6 +31,42 @@ public final class ComponentProblems implements ProblemReporter {
         return "component " + desc.name + " (bundle " + desc.bundle.symbolicName + ")";
     }
 
+    /** Why the component's configuration does not serve, or null when it is satisfied or active. */
+    static String reason(ComponentDescriptionDTO desc, ComponentConfigurationDTO config) {
+        return switch (config.state) {
+            case ComponentConfigurationDTO.SATISFIED, ComponentConfigurationDTO.ACTIVE -> null;
+            case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
+                    "waiting for configuration " + String.join(", ", desc.configurationPid);
+            case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> {
+                List<String> refs = new ArrayList<>();
+                for (UnsatisfiedReferenceDTO ref : config.unsatisfiedReferences) {
+                    refs.add(ref.name + (ref.target == null ? "" : " " + ref.target));
+                }
+                yield "unsatisfied reference " + String.join(", ", refs);
+            }
+            case ComponentConfigurationDTO.FAILED_ACTIVATION ->
+                    "failed to activate: " + Diagnostics.firstLine(config.failure);
+            default -> "state " + config.state;
+        };
+    }
+
+    /** Why the enabled components of the bundle do not serve ("component x unsatisfied reference y"); empty if they do. */
+    static List<String> reasonsOf(ServiceComponentRuntime scr, Bundle bundle) {
+        List<String> reasons = new ArrayList<>();
+        for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs(bundle)) {
+            if (!scr.isComponentEnabled(desc)) {
+                continue; // disabled by its author, or from the shell: not a failure of this version
+            }
+            for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
+                String reason = reason(desc, config);
+                if (reason != null) {
+                    reasons.add("component " + desc.name + " " + reason);
+                }
+            }
+        }
+        return reasons;
+    }
+
     @Override
     public List<Problem> problems() {
         Map<String, String> found = new LinkedHashMap<>();
@@ -40,21 +77,7 @@ public final class ComponentProblems implements ProblemReporter {
                 continue;
             }
             for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
-                String reason = switch (config.state) {
-                    case ComponentConfigurationDTO.SATISFIED, ComponentConfigurationDTO.ACTIVE -> null;
-                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
-                            "waiting for configuration " + String.join(", ", desc.configurationPid);
-                    case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> {
-                        List<String> refs = new ArrayList<>();
-                        for (UnsatisfiedReferenceDTO ref : config.unsatisfiedReferences) {
-                            refs.add(ref.name + (ref.target == null ? "" : " " + ref.target));
-                        }
-                        yield "unsatisfied reference " + String.join(", ", refs);
-                    }
-                    case ComponentConfigurationDTO.FAILED_ACTIVATION ->
-                            "failed to activate: " + Diagnostics.firstLine(config.failure);
-                    default -> "state " + config.state;
-                };
+                String reason = reason(desc, config);
                 if (reason != null) {
                     found.merge(subject, reason, (a, b) -> a.equals(b) ? a : a + "; " + b);
                 }

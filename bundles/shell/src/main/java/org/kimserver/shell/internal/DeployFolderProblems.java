@@ -1,7 +1,6 @@
 package org.kimserver.shell.internal;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.shell.deploy.DeployJar;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -60,7 +60,7 @@ public final class DeployFolderProblems implements ProblemReporter {
     @Activate
     void activate(BundleContext context) {
         this.context = context;
-        deploy = Path.of(String.valueOf(context.getProperty("kimserver.home"))).resolve("deploy");
+        deploy = installer.folder();
         scanner = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kimserver-deploy-check");
             t.setDaemon(true);
@@ -102,6 +102,14 @@ public final class DeployFolderProblems implements ProblemReporter {
                 LOG.debug("cannot list {}", deploy, e);
             }
             Map<String, String> found = DeployJar.problems(jars);
+            if (!fileinstallIsActive()) {
+                // Here nothing deploys the folder (a manager rolls it out to its workers, which may run only some of
+                // its jars): only what is no bundle at all is this folder's problem, and it reaches no worker.
+                found.keySet().removeIf(name -> jars.stream().noneMatch(j -> j.fileName().equals(name)
+                        && j.defect() != null));
+                found.replaceAll((name, defect) -> defect + "; not rolled out: the workers keep what they run"
+                        + " (kim:modules)");
+            }
             for (DeployJar jar : jars) {
                 if (jar.defect() != null) {
                     found.computeIfPresent(jar.fileName(), (name, defect) -> keepsRunning(jar.file(), defect));
@@ -142,23 +150,15 @@ public final class DeployFolderProblems implements ProblemReporter {
         return a.isAfter(b) ? a : b;
     }
 
-    /** The bundle fileinstall installed from the jar (its location is the jar's URI), or null. */
+    /** The oldest bundle installed from the jar (the one serving while a newer one starts), or null. */
     private Bundle installedFrom(Path jar) {
-        String location = jar.toUri().normalize().toString();
+        Path file = jar.toAbsolutePath().normalize();
         for (Bundle b : context.getBundles()) {
-            if (location.equals(b.getLocation()) || sameFile(b.getLocation(), jar)) {
+            if (file.equals(DeployInstaller.jarOf(b.getLocation()))) {
                 return b;
             }
         }
         return null;
-    }
-
-    private static boolean sameFile(String location, Path jar) {
-        try {
-            return location.startsWith("file:") && Path.of(URI.create(location)).equals(jar);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     /** A defect of a jar a bundle was installed from, saying that the bundle keeps running what it ran. */

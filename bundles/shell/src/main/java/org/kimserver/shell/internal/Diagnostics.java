@@ -4,8 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.namespace.PackageNamespace;
 import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRequirement;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
@@ -28,9 +31,18 @@ final class Diagnostics {
             return bundle.getState() == Bundle.RESOLVED;
         }
         // Resolved and never asked to start is as meant: a bundle a role installs for its packages only (level 0 of
-        // system/<role>.bundles), or one an operator stopped. A start that failed leaves the bundle marked started.
+        // system/<role>.bundles), or one an operator stopped. So is one whose start level the framework has not
+        // reached yet (a worker's fileinstall, the last level, during its start). A start that failed leaves the
+        // bundle marked started.
+        BundleStartLevel level = bundle.adapt(BundleStartLevel.class);
         return bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.RESOLVED
-                && !bundle.adapt(BundleStartLevel.class).isPersistentlyStarted();
+                && (!level.isPersistentlyStarted() || level.getStartLevel() > frameworkStartLevel());
+    }
+
+    /** The framework's active start level. */
+    private static int frameworkStartLevel() {
+        return FrameworkUtil.getBundle(Diagnostics.class).getBundleContext().getBundle(Constants.SYSTEM_BUNDLE_ID)
+                .adapt(FrameworkStartLevel.class).getStartLevel();
     }
 
     /** The subject naming a bundle in problems: "bundle 42 org.example.mymodule 1.0.1". */

@@ -3,8 +3,6 @@ package org.kimserver.shell.internal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import org.apache.felix.service.command.Descriptor;
 import org.kimserver.api.diag.Problem;
@@ -62,19 +60,9 @@ public final class InfoCommand {
         return out.toString();
     }
 
-    /** Every reporter's problems, the oldest first. A reporter that fails is a problem itself. */
     private List<Problem> problems() {
-        List<Problem> all = new ArrayList<>();
         List<ProblemReporter> current = reporters;
-        for (ProblemReporter r : current == null ? List.<ProblemReporter>of() : current) {
-            try {
-                all.addAll(r.problems());
-            } catch (RuntimeException e) {
-                all.add(new Problem("problem reporter " + r.getClass().getName(), "failed: " + e, Instant.now()));
-            }
-        }
-        all.sort(Comparator.comparing(Problem::since).thenComparing(Problem::subject));
-        return all;
+        return ProblemReporter.gather(current == null ? List.of() : current);
     }
 
     private static void line(StringBuilder out, String label, String value) {

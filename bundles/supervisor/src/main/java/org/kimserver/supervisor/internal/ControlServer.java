@@ -23,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import org.kimserver.api.ErrorCode;
 import org.kimserver.proto.ControlCmd;
+import org.kimserver.proto.ModuleReport;
 import org.kimserver.proto.Payload;
 import org.kimserver.proto.WorkerHello;
 import org.kimserver.proto.WorkerState;
@@ -53,6 +55,8 @@ final class ControlServer implements AutoCloseable {
         void payload(int index, Payload payload);
 
         void state(int index, WorkerState state);
+
+        void modules(int index, ModuleReport report);
 
         /** A registered link closed. */
         void closed(int index, Channel link);
@@ -154,23 +158,15 @@ final class ControlServer implements AutoCloseable {
                     }
                     case REQ_UPDATE_PAYLOAD -> {
                         Payload payload = Payload.parseFrom(frame.data());
-                        if (index == null) {
-                            reply(link, frame.cmd(), frame.seq(), ErrorCode.INVALID_WORKER_INDEX,
-                                    "can not find worker index!");
-                            return;
-                        }
-                        listener.payload(index, payload);
-                        reply(link, frame.cmd(), frame.seq(), ErrorCode.OK, "ok");
+                        report(link, frame, index, registered -> listener.payload(registered, payload));
                     }
                     case REQ_WORKER_STATE -> {
                         WorkerState state = WorkerState.parseFrom(frame.data());
-                        if (index == null) {
-                            reply(link, frame.cmd(), frame.seq(), ErrorCode.INVALID_WORKER_INDEX,
-                                    "can not find worker index!");
-                            return;
-                        }
-                        listener.state(index, state);
-                        reply(link, frame.cmd(), frame.seq(), ErrorCode.OK, "ok");
+                        report(link, frame, index, registered -> listener.state(registered, state));
+                    }
+                    case REQ_MODULE_REPORT -> {
+                        ModuleReport report = ModuleReport.parseFrom(frame.data());
+                        report(link, frame, index, registered -> listener.modules(registered, report));
                     }
                     default -> replyAndClose(link, frame, ErrorCode.UNKNOWN_CMD, "invalid cmd!");
                 }
@@ -178,6 +174,16 @@ final class ControlServer implements AutoCloseable {
                 LOG.warn("control link of worker {}: cmd {} does not parse; closing it", index, frame.cmd());
                 link.close();
             }
+        }
+
+        /** A report of a registered worker goes to the listener and is answered "ok"; before registration, code 3. */
+        private static void report(Channel link, Frame frame, Integer index, IntConsumer deliver) {
+            if (index == null) {
+                reply(link, frame.cmd(), frame.seq(), ErrorCode.INVALID_WORKER_INDEX, "can not find worker index!");
+                return;
+            }
+            deliver.accept(index);
+            reply(link, frame.cmd(), frame.seq(), ErrorCode.OK, "ok");
         }
 
         private static void replyAndClose(Channel link, Frame frame, ErrorCode code, String msg) {

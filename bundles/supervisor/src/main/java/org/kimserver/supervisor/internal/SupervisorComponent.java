@@ -2,10 +2,14 @@ package org.kimserver.supervisor.internal;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Hashtable;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.api.diag.WorkerDiagnostics;
 import org.kimserver.config.ConfigSchema;
@@ -28,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * running ({@link WorkerSupervisor}) and publishes {@link WorkerDiagnostics} with the launcher's {@code
  * kim.gate.state} property: starting, then listening once every worker is up, or failed. A change of worker_cnt
  * starts or stops workers, one of worker_java_opts replaces them one at a time ({@link WorkerSupervisor}); a change of
- * server_name applies at the next start.
+ * server_name applies at the next start. Changes of deploy/ reach the workers through {@link ModuleRollout}, and
+ * {@code kim:modules} ({@link ModulesCommand}) shows them.
  */
 @Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.REQUIRE,
         configurationPid = {ConfigSchema.SERVER_PID, ConfigSchema.GATE_PID})
@@ -40,10 +45,16 @@ public final class SupervisorComponent {
     static final String CONTROL_SOCKET_NAME = "control.sock";
     /** How long the first start of the workers waits for the hand-off acceptor in hand-off mode. */
     static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(10);
+    /** Written in the manager's data folder by {@code bin/kimserver stop --now} before its SIGTERM. */
+    static final String FAST_STOP_FILE = "stop-now";
     private static final Logger LOG = LoggerFactory.getLogger(SupervisorComponent.class);
 
     private WorkerSupervisor supervisor;
     private ServiceRegistration<?> registration;
+    private ServiceRegistration<?> rolloutRegistration;
+    private ServiceRegistration<?> modulesCommand;
+    private ModuleRollout rollout;
+    private Path fastStop;
     private ServiceTracker<Object, Object> handoff;
     private RuntimeSocket control;
     private SupervisorConfig config;
@@ -56,6 +67,10 @@ public final class SupervisorComponent {
         if (home == null) {
             throw new IllegalStateException("framework property kimserver.home is not set");
         }
+        fastStop = Path.of(home, "data", String.valueOf(context.getProperty("kimserver.process"))
+                .toLowerCase(Locale.ROOT), FAST_STOP_FILE);
+        // One left by a stop --now that never reached a server must not make the next stop fast.
+        Files.deleteIfExists(fastStop);
         control = RuntimeSocket.place(Path.of(home), CONTROL_SOCKET_NAME, SupervisorComponent::keptFolder);
         Path socket = control.socket();
         handoff = new ServiceTracker<>(context, context.createFilter("(" + HANDOFF_PROPERTY + "=*)"), null);
@@ -64,10 +79,20 @@ public final class SupervisorComponent {
                 ManagementFactory.getRuntimeMXBean().getInputArguments(), Arrays.asList(config.worker_java_opts()),
                 home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
                 MAIN_CLASS);
-        supervisor = new WorkerSupervisor(config.worker_cnt(), command, stopWait(config), this::publish);
+        Path deploy = Path.of(home, "deploy");
+        rollout = new ModuleRollout(deploy, context.getDataFile("modules").toPath(),
+                command::deployFolder, () -> supervisor.views(), (index, why) -> supervisor.restart(index, why),
+                canary(config));
+        rollout.seed();
+        supervisor = new WorkerSupervisor(config.worker_cnt(), command, stopWait(config), this::publish, rollout,
+                new ClassDataSharing(Path.of(home, "data", "cds")));
         registration = context.registerService(
                 new String[] {WorkerDiagnostics.class.getName(), ProblemReporter.class.getName()}, supervisor,
                 properties(WorkerSupervisor.UpState.STARTING));
+        rolloutRegistration = context.registerService(ProblemReporter.class, rollout, null);
+        modulesCommand = context.registerService(Object.class, new ModulesCommand(rollout, supervisor, deploy),
+                new Hashtable<>(Map.of("osgi.command.scope", "kim",
+                "osgi.command.function", new String[] {"modules", "install", "uninstall"})));
         // In hand-off mode the manager accepts on the gate port and the workers need the hand-off socket.
         boolean handoffMode = !config.is_reuseport() && !config.gate_host().isEmpty();
         try {
@@ -75,6 +100,8 @@ public final class SupervisorComponent {
                     handoffMode ? HANDOFF_PATIENCE : Duration.ZERO);
         } catch (IOException | RuntimeException e) {
             // No deactivate follows a failed activate: what it opened is closed here.
+            modulesCommand.unregister();
+            rolloutRegistration.unregister();
             registration.unregister();
             handoff.close();
             control.remove(SupervisorComponent::keptFolder);
@@ -86,12 +113,14 @@ public final class SupervisorComponent {
             deactivate();
             throw e;
         }
+        rollout.start();
         LOG.info("starting {} workers; control socket {}", config.worker_cnt(), socket);
     }
 
     @Modified
     void modified(SupervisorConfig changed) {
         supervisor.stopWait(stopWait(changed));
+        rollout.canary(canary(changed));
         // New options first, so that the workers a larger worker_cnt adds start with them.
         if (!Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
             command = command.withWorkerOptions(Arrays.asList(changed.worker_java_opts()));
@@ -108,18 +137,26 @@ public final class SupervisorComponent {
 
     @Deactivate
     void deactivate() throws IOException {
-        try {
-            registration.unregister();
-        } catch (IllegalStateException e) {
-            // unregistered with the bundle already
+        rollout.stop();
+        for (ServiceRegistration<?> r : List.of(modulesCommand, rolloutRegistration, registration)) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException e) {
+                // unregistered with the bundle already
+            }
         }
-        supervisor.stop();
+        boolean fast = Files.deleteIfExists(fastStop);
+        supervisor.stop(fast);
         handoff.close();
         control.remove(SupervisorComponent::keptFolder);
     }
 
     private static void keptFolder(Path folder) {
         LOG.warn("left {} in place: it holds more than the control socket", folder);
+    }
+
+    private static ModuleRollout.Canary canary(SupervisorConfig config) {
+        return new ModuleRollout.Canary(Duration.ofMillis(config.canary_ms()), config.canary_failure_pct());
     }
 
     private static Duration stopWait(SupervisorConfig config) {

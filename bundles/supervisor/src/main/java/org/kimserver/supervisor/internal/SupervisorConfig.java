@@ -2,7 +2,7 @@ package org.kimserver.supervisor.internal;
 
 /**
  * What the supervisor reads of etc/kimserver.json, merged from the PIDs {@code kimserver.server} (worker_cnt,
- * server_name, worker_java_opts) and {@code kimserver.gate} (stop_timeout_ms, is_reuseport, gate_host); the keys
+ * server_name, worker_java_opts, canary_ms, canary_failure_pct) and {@code kimserver.gate} (stop_timeout_ms, is_reuseport, gate_host); the keys
  * are declared in {@code org.kimserver.config.ConfigSchema}.
  */
 @interface SupervisorConfig {
@@ -11,6 +11,10 @@ package org.kimserver.supervisor.internal;
     String server_name() default "kimserver";
 
     String[] worker_java_opts() default {};
+
+    int canary_ms() default 3000;
+
+    int canary_failure_pct() default 1;
 
     int stop_timeout_ms() default 10000;
 

@@ -21,8 +21,10 @@ import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
 import org.kimserver.api.diag.WorkerDiagnostics;
 import org.kimserver.api.diag.WorkerInfo;
+import org.kimserver.proto.ModuleReport;
 import org.kimserver.proto.Payload;
 import org.kimserver.proto.WorkerHello;
+import org.kimserver.proto.WorkerProblem;
 import org.kimserver.proto.WorkerState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While it runs, {@link #resize} starts workers under new indices or stops the highest ones (SIGTERM: their
  * graceful stop), and {@link #replaceWith} replaces every worker by one started with a new command, one at a time:
- * stop one, start it again, wait until it is up and has had {@link #SETTLE} to deploy its modules, then the next.
+ * stop one, start it again, wait until it is up and serves its modules (bounded by {@link #SETTLE_BOUND}), then the
+ * next.
  * Never two processes of the same index at once (they would share a framework cache, a console socket and a log):
  * when the one to replace is the only worker, no other would take the clients meanwhile, so a <em>bridge</em> worker
  * under the next free index is started first and stopped at the end, and no client is refused.
@@ -47,11 +50,12 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     /** How often a replacement of the workers looks whether it can take its next step. */
     static final Duration ROLL_TICK = Duration.ofMillis(100);
     /**
-     * How long a replacement waits after a worker said it is ready before it stops the next one: a worker is ready
-     * once its gate is, and only then does it deploy the modules of deploy/, which must serve before the clients of
-     * the next worker to stop come to it.
+     * How long a replacement waits at most, after a worker said it is ready, for it to serve the modules in force
+     * before it stops the next one: a worker is ready once its gate is, and only then does it deploy its modules,
+     * which must serve before the clients of the next worker to stop come to it. A module that never comes up on
+     * the new worker (it fails there) must not hold the replacement up for ever.
      */
-    static final Duration SETTLE = Duration.ofSeconds(3);
+    static final Duration SETTLE_BOUND = Duration.ofSeconds(30);
     /**
      * What a stop waits beyond the gate's stop_timeout_ms before it kills a worker that is still there: the worker's
      * own bound (stop_timeout_ms + 5 s, after which it says what was stuck and halts) and a second to do so.
@@ -72,6 +76,15 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     record UpState(String state, String error, String address) {
         static final UpState STARTING = new UpState("starting", null, null);
         static final UpState LISTENING = new UpState("listening", null, null);
+    }
+
+    /** The modules the workers deploy ({@link ModuleRollout}); called with the supervisor's lock held or not. */
+    interface Modules {
+        /** Puts in place the modules worker {@code index} deploys: before each start of its process. */
+        void prepare(int index);
+
+        /** Whether worker {@code index}'s report shows it serving every module it is to deploy. */
+        boolean deployed(int index, ModuleReport report);
     }
 
     /** One worker: its current process and what it last said. Guarded by the supervisor. */
@@ -101,9 +114,15 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
         double readBytesPerSecond;
         double writeBytesPerSecond;
         long lastPayloadNanos;
+        /** When its process last said anything on its link (registration included); 0 before it registered. */
+        long lastHeardNanos;
         long heapUsed = -1;
         long heapMax = -1;
         String lastExit;
+        /** Its process's last report of its modules; null until the first. */
+        ModuleReport modules;
+        /** What its process's kim:info would list, as it last reported. */
+        List<WorkerProblem> problems = List.of();
 
         Slot(int index) {
             this.index = index;
@@ -118,6 +137,8 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     /** What the next process of a worker is started with. */
     private WorkerCommand command;
     private final Consumer<UpState> upListener;
+    private final Modules modules;
+    private final ClassDataSharing sharing;
     /** By index: 1..workerCount, and above them bridges and retiring workers until their process has exited. */
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     /** A replacement of the stale workers is under way ({@link #roll}). */
@@ -131,12 +152,17 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     /**
      * @param stopWait   how long a stop waits for the workers after SIGTERM before it kills them
      * @param upListener told each change of {@link UpState}, on the supervisor's thread
+     * @param modules    the modules the workers deploy
+     * @param sharing    the workers' class data sharing
      */
-    WorkerSupervisor(int workerCount, WorkerCommand command, Duration stopWait, Consumer<UpState> upListener) {
+    WorkerSupervisor(int workerCount, WorkerCommand command, Duration stopWait, Consumer<UpState> upListener,
+                     Modules modules, ClassDataSharing sharing) {
         this.workerCount = workerCount;
         this.command = command;
         this.stopWait = stopWait;
         this.upListener = upListener;
+        this.modules = modules;
+        this.sharing = sharing;
         for (int i = 1; i <= workerCount; i++) {
             slots.put(i, new Slot(i));
         }
@@ -205,9 +231,13 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
         }
         Process process;
         try {
-            process = new ProcessBuilder(with.forWorker(slot.index)).redirectInput(Redirect.PIPE)
-                    .redirectOutput(Redirect.INHERIT).redirectError(Redirect.INHERIT).start();
+            modules.prepare(slot.index);
+            process = new ProcessBuilder(with.forWorker(slot.index, sharing.options(with)))
+                    .redirectInput(Redirect.PIPE).redirectOutput(Redirect.INHERIT).redirectError(Redirect.INHERIT)
+                    .start();
+            sharing.started(process);
         } catch (IOException e) {
+            sharing.started(null);
             LOG.error("cannot start worker {}", slot.index, e);
             synchronized (this) {
                 if (!stopping) {
@@ -237,6 +267,9 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
             slot.readBytesPerSecond = 0;
             slot.writeBytesPerSecond = 0;
             slot.lastPayloadNanos = 0;
+            slot.lastHeardNanos = 0;
+            slot.modules = null;
+            slot.problems = List.of();
         }
         LOG.info("worker {} started, pid {}", slot.index, process.pid());
         process.onExit().thenRun(() -> schedule(() -> exited(slot, process), Duration.ZERO));
@@ -403,7 +436,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
             }
             List<Slot> active = slots.values().stream().filter(s -> !s.retiring).toList();
             long now = System.nanoTime();
-            if (!active.stream().allMatch(s -> isUp(s) && now - s.readySince >= SETTLE.toNanos())) {
+            if (!active.stream().allMatch(s -> isUp(s) && settled(s, now))) {
                 schedule(this::roll, ROLL_TICK);
                 return;
             }
@@ -431,6 +464,37 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
             spawn(bridge);
         }
         schedule(this::roll, ROLL_TICK);
+    }
+
+    /**
+     * Whether a ready worker serves the modules it is to deploy, or has had {@link #SETTLE_BOUND} to do so. Caller
+     * holds the lock.
+     */
+    private boolean settled(Slot slot, long now) {
+        if (modules.deployed(slot.index, slot.modules)) {
+            return true;
+        }
+        if (now - slot.readySince < SETTLE_BOUND.toNanos()) {
+            return false;
+        }
+        LOG.warn("worker {} does not serve every module {} s after it was ready; the replacement goes on (see"
+                + " kim:modules)", slot.index, SETTLE_BOUND.toSeconds());
+        return true;
+    }
+
+    /**
+     * Starts worker {@code index} again: SIGTERM to its process (SIGKILL after the stop wait), and a new process as
+     * soon as it has exited, as for a replacement. For a worker stuck in a module (an activation that does not
+     * return), which a roll-back cannot reach otherwise.
+     */
+    synchronized void restart(int index, String why) {
+        Slot slot = slots.get(index);
+        if (stopping || slot == null || !slot.alive() || slot.retiring || slot.replacing != null) {
+            return;
+        }
+        LOG.warn("restarting worker {} (pid {}): {}", index, slot.process.pid(), why);
+        slot.replacing = slot.process;
+        terminate(slot.process);
     }
 
     /** Stops a slot for good: SIGTERM to its process, or forgotten at once when none runs. Caller holds the lock. */
@@ -496,6 +560,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
             // The rate over the time since the previous report; the first report covers about a second.
             double elapsed = slot.lastPayloadNanos == 0 ? 1.0 : Math.max(0.001, (now - slot.lastPayloadNanos) / 1e9);
             slot.lastPayloadNanos = now;
+            slot.lastHeardNanos = now;
             slot.connections = payload.getConnCnt();
             slot.requestsPerSecond = Integer.toUnsignedLong(payload.getCmdCnt()) / elapsed;
             slot.readBytesPerSecond = Integer.toUnsignedLong(payload.getReadBytes()) / elapsed;
@@ -514,6 +579,17 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     }
 
     @Override
+    public void modules(int index, ModuleReport report) {
+        synchronized (this) {
+            Slot slot = slots.get(index);
+            if (slot != null) {
+                slot.modules = report;
+                slot.lastHeardNanos = System.nanoTime();
+            }
+        }
+    }
+
+    @Override
     public void closed(int index, Channel link) {
         synchronized (this) {
             Slot slot = slots.get(index);
@@ -524,10 +600,12 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
     }
 
     private void record(Slot slot, WorkerState state) {
+        slot.lastHeardNanos = System.nanoTime();
         slot.gateState = state.getGateState();
         slot.gateAddress = state.getGateAddress();
         slot.heapUsed = state.getHeapUsed();
         slot.heapMax = state.getHeapMax();
+        slot.problems = state.getProblemsList();
         if (UpState.LISTENING.state().equals(state.getGateState()) && !slot.ready) {
             slot.ready = true;
             // The moment a started (or restarted) worker can serve, as the manager learns it.
@@ -558,6 +636,28 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
         schedule(() -> upListener.accept(state), Duration.ZERO);
     }
 
+    /**
+     * A worker as the roll-out of modules sees it.
+     *
+     * @param pid      its current process, -1 when none runs
+     * @param ready    whether that process said it is ready
+     * @param retiring being stopped for good (a smaller worker_cnt, or a bridge whose roll is over)
+     * @param modules  that process's last report of its modules, null before the first
+     */
+    record WorkerView(int index, long pid, boolean ready, boolean retiring, ModuleReport modules) {
+    }
+
+    /** Every worker, in index order. */
+    synchronized List<WorkerView> views() {
+        List<WorkerView> views = new ArrayList<>();
+        for (Slot s : slots.values()) {
+            boolean alive = s.alive();
+            views.add(new WorkerView(s.index, alive ? s.process.pid() : -1, alive && s.ready, s.retiring,
+                    alive ? s.modules : null));
+        }
+        return views;
+    }
+
     @Override
     public synchronized List<WorkerInfo> workers() {
         long now = System.nanoTime();
@@ -565,7 +665,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
         for (Slot s : slots.values()) {
             boolean alive = s.alive();
             String state = !alive ? WorkerInfo.EXITED : s.retiring || s.replacing != null ? WorkerInfo.STOPPING
-                    : isUp(s) ? WorkerInfo.UP : WorkerInfo.STARTING;
+                    : silent(s, now) ? WorkerInfo.SILENT : isUp(s) ? WorkerInfo.UP : WorkerInfo.STARTING;
             out.add(new WorkerInfo(s.index, alive ? s.process.pid() : -1, alive ? s.startedAt : null,
                     alive ? Duration.ofNanos(now - s.startedNanos) : Duration.ZERO, s.restarts, state, s.gateState,
                     s.connections, s.requestsPerSecond, s.readBytesPerSecond, s.writeBytesPerSecond, s.heapUsed,
@@ -576,8 +676,10 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
 
     /**
      * What kim:info should say of the workers: one that has registered but sent no report for {@link #SILENCE}
-     * (frozen, or too busy to report: the hand-off still gives it clients), one in a crash loop, and one that has
-     * not been up for {@link #NOT_UP_PATIENCE}.
+     * (frozen, or too busy to report: the hand-off passes it over meanwhile), one in a crash loop, and one that has
+     * not been up for {@link #NOT_UP_PATIENCE}; and every problem a running worker last reported (what its own
+     * kim:info lists), under its name, so that the manager's kim:info covers every process; and the workers' class
+     * data sharing given up on.
      */
     @Override
     public synchronized List<Problem> problems() {
@@ -586,12 +688,13 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
         List<Problem> problems = new ArrayList<>();
         for (Slot s : slots.values()) {
             String subject = "worker " + s.index;
-            if (s.alive() && s.link != null && s.lastPayloadNanos != 0 && now - s.lastPayloadNanos > SILENCE.toNanos()) {
-                Duration silent = Duration.ofNanos(now - s.lastPayloadNanos);
+            if (silent(s, now)) {
+                Duration silent = Duration.ofNanos(now - s.lastHeardNanos);
                 problems.add(new Problem(subject, "pid " + s.process.pid() + " has sent no report for "
-                        + silent.toSeconds() + " s (stopped or overloaded? the hand-off still gives it clients)",
+                        + silent.toSeconds() + " s (stopped or overloaded? the hand-off gives it no new client meanwhile)",
                         wallNow.minus(silent)));
-            } else if (s.shortLives >= 2) {
+            } else if (s.shortLives >= 2 && !(s.alive() && now - s.startedNanos >= SHORT_LIFE.toNanos())) {
+                // (one that has lived past a crash-loop life is out of it, though counted only when it exits)
                 problems.add(new Problem(subject, "in a crash loop: exited " + s.shortLives + " times in a row within "
                         + SHORT_LIFE.toSeconds() + " s of its start, the last with " + s.lastExit + "; see its log",
                         s.startedAt == null ? wallNow : s.startedAt));
@@ -602,15 +705,31 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
                         + (s.lastExit == null ? "" : "; the last process ended with " + s.lastExit),
                         s.startedAt == null ? wallNow : s.startedAt));
             }
+            if (s.alive()) {
+                for (WorkerProblem p : s.problems) {
+                    problems.add(new Problem(subject + ": " + p.getSubject(), p.getReason(),
+                            Instant.ofEpochMilli(p.getSinceMs())));
+                }
+            }
+        }
+        Problem sharingProblem = sharing.problem();
+        if (sharingProblem != null) {
+            problems.add(sharingProblem);
         }
         return problems;
     }
 
+    /** Whether a registered worker has sent no report for {@link #SILENCE}. Caller holds the lock. */
+    private static boolean silent(Slot s, long now) {
+        return s.alive() && s.link != null && s.lastHeardNanos != 0 && now - s.lastHeardNanos > SILENCE.toNanos();
+    }
+
     /**
      * Stops every worker: SIGTERM, a wait of up to the stop wait for each to finish its own graceful stop, then
-     * SIGKILL for what is left; then closes the control socket. Nothing is started again after this begins.
+     * SIGKILL for what is left; or, {@code fast}, SIGKILL at once. Then closes the control socket. Nothing is
+     * started again after this begins.
      */
-    void stop() throws IOException {
+    void stop(boolean fast) throws IOException {
         List<Process> running = new ArrayList<>();
         synchronized (this) {
             stopping = true;
@@ -621,6 +740,16 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
             }
         }
         scheduler.shutdownNow();
+        if (fast) {
+            LOG.warn("fast stop: killing {} worker{} without draining their connections", running.size(),
+                    running.size() == 1 ? "" : "s");
+            running.forEach(Process::destroyForcibly);
+            running.forEach(p -> awaitExit(p, Duration.ofSeconds(5)));
+            if (server != null) {
+                server.close();
+            }
+            return;
+        }
         // SIGTERM through the handle: Process.destroy would also close the worker's standard input, which the worker
         // takes for its manager being gone.
         running.forEach(p -> p.toHandle().destroy());
@@ -635,6 +764,7 @@ final class WorkerSupervisor implements WorkerDiagnostics, ProblemReporter, Cont
                 awaitExit(p, Duration.ofSeconds(5));
             }
         }
+        sharing.awaitWriter(Duration.ofSeconds(5)); // its archive is put in place as it exits, before the manager goes
         if (server != null) {
             server.close();
         }

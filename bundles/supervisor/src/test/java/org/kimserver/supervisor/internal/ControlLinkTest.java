@@ -20,8 +20,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.kimserver.proto.Module;
+import org.kimserver.proto.ModuleReport;
 import org.kimserver.proto.Payload;
 import org.kimserver.proto.WorkerHello;
+import org.kimserver.proto.WorkerProblem;
 import org.kimserver.proto.WorkerState;
 import org.kimserver.wire.Frames;
 import org.kimserver.wire.MsgBodyView;
@@ -36,6 +39,8 @@ public class ControlLinkTest {
     private final List<Payload> payloads = new CopyOnWriteArrayList<>();
     private final List<WorkerState> states = new CopyOnWriteArrayList<>();
     private final List<Integer> closed = new CopyOnWriteArrayList<>();
+    private final List<ModuleReport> modules = new CopyOnWriteArrayList<>();
+    private final AtomicReference<ModuleReport> deployed = new AtomicReference<>(ModuleReport.getDefaultInstance());
     private volatile long counter;
 
     @Before
@@ -59,6 +64,11 @@ public class ControlLinkTest {
             }
 
             @Override
+            public void modules(int index, ModuleReport report) {
+                modules.add(report);
+            }
+
+            @Override
             public void closed(int index, Channel link) {
                 closed.add(index);
             }
@@ -74,7 +84,9 @@ public class ControlLinkTest {
     private ControlClient.Sample sample() {
         counter += 5;
         return new ControlClient.Sample(3, counter, counter, counter * 10, counter, counter * 20,
-                new GateReadiness(GateReadiness.LISTENING, null, "127.0.0.1:1"), 1000, 2000);
+                new GateReadiness(GateReadiness.LISTENING, null, "127.0.0.1:1"), 1000, 2000, deployed.get(),
+                List.of(WorkerProblem.newBuilder().setSubject("bundle 7 x").setReason("not resolved").setSinceMs(5)
+                        .build()));
     }
 
     @Test
@@ -99,6 +111,8 @@ public class ControlLinkTest {
             assertTrue(p.getCreateTime() > 0);
             await(() -> !states.isEmpty(), 2000);
             assertEquals(1000, states.get(0).getHeapUsed());
+            assertEquals("bundle 7 x", states.get(0).getProblems(0).getSubject());
+            assertEquals(5, states.get(0).getProblems(0).getSinceMs());
             assertTrue(client.isOpen());
             assertEquals("the client closing is not the manager going", 1, lost.getCount());
         }
@@ -112,7 +126,9 @@ public class ControlLinkTest {
         CountDownLatch lost = new CountDownLatch(1);
         ControlClient closedClient;
         try (ControlClient client = ControlClient.connect(dir.resolve("c.sock"), 1, 1,
-                () -> new ControlClient.Sample(0, 0, 0, 0, 0, 0, gate.get(), 1, 2), lost::countDown)) {
+                () -> new ControlClient.Sample(0, 0, 0, 0, 0, 0, gate.get(), 1, 2, ModuleReport.getDefaultInstance(),
+                        List.of()),
+                lost::countDown)) {
             closedClient = client;
             await(() -> hellos.size() == 1, 2000);
             assertEquals("starting", hellos.get(0).getState().getGateState());
@@ -131,6 +147,26 @@ public class ControlLinkTest {
         // After the link closed there is no one to tell, and no error either.
         gate.set(new GateReadiness(GateReadiness.FAILED, "gone", "127.0.0.1:1"));
         closedClient.gateStateChanged();
+    }
+
+    @Test
+    public void aChangeOfTheModulesIsReportedAtOnce() throws Exception {
+        CountDownLatch lost = new CountDownLatch(1);
+        try (ControlClient client = ControlClient.connect(dir.resolve("c.sock"), 1, 1, this::sample,
+                lost::countDown)) {
+            await(() -> hellos.size() == 1, 2000);
+            ModuleReport report = ModuleReport.newBuilder().addModules(Module.newBuilder().setFile("m.jar")
+                    .setDigest("ab").setSymbolicName("m").setVersion("1.0.1").setState("serving").setCalls(7)
+                    .setFailures(1)).build();
+            deployed.set(report);
+            long told = System.nanoTime();
+            client.modulesChanged();
+            await(() -> modules.contains(report), 2000);
+            assertTrue("reported at once, not with the report of the second",
+                    (System.nanoTime() - told) / 1_000_000 < 500 && payloads.isEmpty());
+            await(() -> payloads.size() >= 1 && modules.size() >= 2, 3000);
+            assertEquals("every second's report carries the modules too", report, modules.get(modules.size() - 1));
+        }
     }
 
     @Test

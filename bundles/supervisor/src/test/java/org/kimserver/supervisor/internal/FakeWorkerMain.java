@@ -2,9 +2,14 @@ package org.kimserver.supervisor.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.kimserver.proto.ModuleReport;
+import org.kimserver.proto.WorkerProblem;
 import org.kimserver.worker.internal.ControlClient;
 import org.kimserver.worker.internal.GateReadiness;
+import sun.misc.Signal;
 
 /**
  * A worker process for the supervision tests: the real worker side of the control link (ControlClient) without a
@@ -17,6 +22,19 @@ public final class FakeWorkerMain {
 
     public static void main(String[] args) throws Exception {
         int index = Integer.parseInt(args[1]);
+        String crashes = System.getProperty("fake.crashes"); // "<n>:<counter file>": the first n starts exit at once
+        if (crashes != null) {
+            Path counter = Path.of(crashes.substring(crashes.indexOf(':') + 1));
+            String text = Files.exists(counter) ? Files.readString(counter) : "";
+            int started = text.isEmpty() ? 0 : Integer.parseInt(text);
+            Files.writeString(counter, Integer.toString(started + 1));
+            if (started < Integer.parseInt(crashes.substring(0, crashes.indexOf(':')))) {
+                System.exit(3);
+            }
+        }
+        if (Boolean.getBoolean("fake.ignore.term")) {
+            Signal.handle(new Signal("TERM"), signal -> { }); // a worker stuck in its stop
+        }
         Runnable gone = () -> Runtime.getRuntime().halt(252);
         Thread.ofPlatform().daemon().start(() -> {
             try {
@@ -28,8 +46,15 @@ public final class FakeWorkerMain {
         });
         ControlClient.connect(Path.of(System.getProperty("kimserver.control")), index, ProcessHandle.current().pid(),
                 () -> new ControlClient.Sample(index, 10L * index, 1, 100, 1, 100,
-                        gate(), 1 << 20, 1 << 30), gone);
+                        gate(), 1 << 20, 1 << 30, ModuleReport.getDefaultInstance(), problems()), gone);
         Thread.sleep(Long.MAX_VALUE);
+    }
+
+    /** A problem as its kim:info would list it when {@code -Dfake.problem=<subject>} is set, else none. */
+    private static List<WorkerProblem> problems() {
+        String subject = System.getProperty("fake.problem");
+        return subject == null ? List.of() : List.of(WorkerProblem.newBuilder().setSubject(subject)
+                .setReason("fake worker's problem").setSinceMs(1_000_000).build());
     }
 
     /** Listening, unless {@code -Dfake.gate.error=<why>} makes the gate fail. */

@@ -10,12 +10,15 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.After;
 import org.junit.Test;
+import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.WorkerInfo;
+import org.kimserver.proto.ModuleReport;
 
 /** Supervision with real child JVMs running the real worker side of the control link. */
 public class SupervisionTest {
@@ -25,6 +28,18 @@ public class SupervisionTest {
 
     private WorkerCommand command;
 
+    /** The fake workers deploy nothing. */
+    private static final WorkerSupervisor.Modules NO_MODULES = new WorkerSupervisor.Modules() {
+        @Override
+        public void prepare(int index) {
+        }
+
+        @Override
+        public boolean deployed(int index, ModuleReport report) {
+            return true;
+        }
+    };
+
     private WorkerSupervisor start(int workers, Class<?> main, String... workerOptions) throws Exception {
         dir = Files.createTempDirectory("kims");
         List<String> options = new ArrayList<>(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"));
@@ -33,7 +48,8 @@ public class SupervisionTest {
                 ManagementFactory.getRuntimeMXBean().getInputArguments(), options,
                 dir.toString(), "kimtest", dir.resolve("c.sock"), () -> null, System.getProperty("java.class.path"),
                 main.getName());
-        supervisor = new WorkerSupervisor(workers, command, Duration.ofSeconds(3), ups::add);
+        supervisor = new WorkerSupervisor(workers, command, Duration.ofSeconds(3), ups::add, NO_MODULES,
+                new ClassDataSharing(dir.resolve("cds")));
         supervisor.start(() -> true, Duration.ZERO);
         return supervisor;
     }
@@ -41,9 +57,10 @@ public class SupervisionTest {
     @After
     public void stop() throws Exception {
         if (supervisor != null) {
-            supervisor.stop();
+            supervisor.stop(false);
         }
         if (dir != null) {
+            Files.deleteIfExists(dir.resolve("cds")); // made for an archive, which the fake workers do not write
             Files.deleteIfExists(dir);
         }
     }
@@ -85,10 +102,29 @@ public class SupervisionTest {
         try {
             await(() -> supervisor.problems().stream().anyMatch(p -> p.subject().equals("worker 1")
                     && p.reason().startsWith("pid " + pid + " has sent no report for ")), 10_000);
+            assertEquals(WorkerInfo.SILENT, supervisor.workers().get(0).state());
+            assertEquals(WorkerInfo.UP, supervisor.workers().get(1).state());
         } finally {
             new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
         }
         await(() -> supervisor.problems().isEmpty(), 5000);
+        assertEquals(WorkerInfo.UP, supervisor.workers().get(0).state());
+    }
+
+    @Test
+    public void aFastStopKillsAtOnceWhatAGracefulStopWouldWaitFor() throws Exception {
+        // The workers ignore SIGTERM: a graceful stop would wait its 3 s for them, then kill them.
+        start(2, FakeWorkerMain.class, "-Dfake.ignore.term=true");
+        await(this::allUp, 15_000);
+        List<Process> processes = List.of(supervisor.process(1), supervisor.process(2));
+        long began = System.nanoTime();
+        supervisor.stop(true);
+        supervisor = null;
+        long tookMs = (System.nanoTime() - began) / 1_000_000;
+        assertTrue("a fast stop took " + tookMs + " ms", tookMs < 2000);
+        for (Process p : processes) {
+            assertEquals("killed, not stopped", 137, p.exitValue());
+        }
     }
 
     @Test
@@ -96,7 +132,7 @@ public class SupervisionTest {
         start(2, FakeWorkerMain.class);
         await(this::allUp, 15_000);
         List<Long> pids = supervisor.workers().stream().map(WorkerInfo::pid).toList();
-        supervisor.stop();
+        supervisor.stop(false);
         supervisor = null;
         for (long pid : pids) {
             assertFalse("worker pid " + pid + " is gone", ProcessHandle.of(pid).map(ProcessHandle::isAlive)
@@ -130,6 +166,15 @@ public class SupervisionTest {
     }
 
     @Test
+    public void aCrashLoopIsAProblemUntilTheWorkerHasLivedPastIt() throws Exception {
+        start(1, FakeWorkerMain.class, "-Dfake.crashes=2:" + Files.createTempFile("kimcrash", "").toString());
+        await(() -> supervisor.problems().stream().anyMatch(p -> p.reason().startsWith("in a crash loop")), 15_000);
+        await(this::allUp, 15_000);
+        Thread.sleep(WorkerSupervisor.SHORT_LIFE.toMillis() + 500);
+        assertEquals("a worker up for longer than a crash-loop life", List.of(), supervisor.problems());
+    }
+
+    @Test
     public void aWorkerWhoseGateFailsFailsTheStartWithItsReason() throws Exception {
         start(1, FakeWorkerMain.class, "-Dfake.gate.error=Address already in use");
         await(() -> !ups.isEmpty(), 15_000);
@@ -138,6 +183,18 @@ public class SupervisionTest {
         assertEquals("worker 1: Address already in use; see log/kimserver_w_1.log", failed.error());
         assertEquals("127.0.0.1:1", failed.address());
         assertEquals(WorkerInfo.STARTING, supervisor.workers().get(0).state());
+    }
+
+    @Test
+    public void theProblemsAWorkerReportsAreTheManagersUnderTheWorkersName() throws Exception {
+        start(2, FakeWorkerMain.class, "-Dfake.problem=component x (bundle y)");
+        await(this::allUp, 15_000);
+        await(() -> supervisor.problems().size() == 2, 5000);
+        Problem first = supervisor.problems().get(0);
+        assertEquals("worker 1: component x (bundle y)", first.subject());
+        assertEquals("fake worker's problem", first.reason());
+        assertEquals(Instant.ofEpochMilli(1_000_000), first.since());
+        assertEquals("worker 2: component x (bundle y)", supervisor.problems().get(1).subject());
     }
 
     @Test
@@ -216,10 +273,10 @@ public class SupervisionTest {
         WorkerCommand command = new WorkerCommand("/j/bin/java", List.of("-Xmx1g", "-Dkimserver.name=kim"),
                 List.of("-Xmx256m"), "/home/k", "kim-gate", Path.of("/tmp/x/control.sock"), () -> "/tmp/x/h.sock",
                 "/home/k/lib/a.jar", "org.kimserver.launcher.Main");
-        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Dkimserver.name=kim", "-Xmx256m", "-Dkimserver.home=/home/k",
+        assertEquals(List.of("/j/bin/java", "-Xmx1g", "-Xmx256m", "-Dkimserver.home=/home/k",
                 "-Dkimserver.name=kim-gate_w_3", "-Dkimserver.control=/tmp/x/control.sock",
-                "-Dkimserver.handoff=/tmp/x/h.sock", "-cp", "/home/k/lib/a.jar", "org.kimserver.launcher.Main",
-                "worker", "3"), command.forWorker(3));
-        assertNotEquals(command.forWorker(1), command.forWorker(2));
+                "-Dkimserver.deploy=/home/k/data/w3/deploy", "-Dkimserver.handoff=/tmp/x/h.sock", "-cp", "/home/k/lib/a.jar", "org.kimserver.launcher.Main",
+                "worker", "3"), command.forWorker(3, List.of()));
+        assertNotEquals(command.forWorker(1, List.of()), command.forWorker(2, List.of()));
     }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,8 +22,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.kimserver.proto.ControlCmd;
+import org.kimserver.proto.ModuleReport;
 import org.kimserver.proto.Payload;
 import org.kimserver.proto.WorkerHello;
+import org.kimserver.proto.WorkerProblem;
 import org.kimserver.proto.WorkerState;
 import org.kimserver.wire.FrameDecoder;
 import org.kimserver.wire.Frames;
@@ -31,9 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker's end of the control link: connects to the manager's Unix domain socket, registers (cmd 51), then every
- * second reports the counts since the previous report (cmd 49, {@code kim.Payload}) and its gate's state and heap
- * (cmd 53); a change of the gate's state is reported at once as well ({@link #gateStateChanged()}), so that the
- * manager learns that a new worker is ready without waiting for the next second. Sampling runs on a thread of its
+ * second reports the counts since the previous report (cmd 49, {@code kim.Payload}), its gate's state, heap and
+ * problems (cmd 53) and its modules (cmd 55); a change of the gate's state or of a module is reported at once as
+ * well ({@link #gateStateChanged()}, {@link #modulesChanged()}), so that the manager learns that a new worker is
+ * ready, or that a module it rolls out serves, without waiting for the next second. Sampling runs on a thread of its
  * own, never on the link's event loop. When the link closes, for
  * whatever reason other than {@link #close()}, {@code onLost} runs once: the manager is gone.
  */
@@ -48,7 +52,8 @@ public final class ControlClient implements AutoCloseable {
      * @param gateState listening, failed or starting (see {@link GateReadiness})
      */
     public record Sample(int connections, long commands, long reads, long readBytes, long writes, long writeBytes,
-                         GateReadiness gateState, long heapUsed, long heapMax) {
+                         GateReadiness gateState, long heapUsed, long heapMax, ModuleReport modules,
+                         List<WorkerProblem> problems) {
     }
 
     /** A frame of the control link: its head and, from the body, the data and the reply's code. */
@@ -132,6 +137,7 @@ public final class ControlClient implements AutoCloseable {
             previous = now;
             send(ControlCmd.REQ_UPDATE_PAYLOAD, payload.toByteArray());
             sendState(now);
+            send(ControlCmd.REQ_MODULE_REPORT, now.modules().toByteArray());
         } catch (RuntimeException e) {
             // A failed sample must not end the reports (a scheduled task that throws is never run again).
             LOG.warn("cannot report to the manager", e);
@@ -160,6 +166,24 @@ public final class ControlClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The modules may have changed (a bundle event): they are reported now (cmd 55), on the reporting thread. Never
+     * blocks; may be called on any thread, and after the link has closed (it then does nothing).
+     */
+    public void modulesChanged() {
+        try {
+            reporter.execute(() -> {
+                try {
+                    send(ControlCmd.REQ_MODULE_REPORT, sampler.get().modules().toByteArray());
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot report the modules to the manager", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // the link has closed: there is no manager to tell
+        }
+    }
+
     /** On the reporting thread. */
     private void sendState(Sample sample) {
         sentGateState = sample.gateState();
@@ -179,7 +203,7 @@ public final class ControlClient implements AutoCloseable {
         GateReadiness gate = sample.gateState();
         return WorkerState.newBuilder().setGateState(gate.state()).setGateError(nullToEmpty(gate.error()))
                 .setGateAddress(nullToEmpty(gate.address())).setHeapUsed(sample.heapUsed())
-                .setHeapMax(sample.heapMax()).build();
+                .setHeapMax(sample.heapMax()).addAllProblems(sample.problems()).build();
     }
 
     private static String nullToEmpty(String s) {

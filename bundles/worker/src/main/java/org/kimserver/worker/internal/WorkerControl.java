@@ -14,8 +14,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.kimserver.api.diag.GateDiagnostics;
 import org.kimserver.api.diag.GateStatistics;
+import org.kimserver.api.diag.HandlerCalls;
+import org.kimserver.api.diag.ModuleDiagnostics;
+import org.kimserver.api.diag.ModuleState;
+import org.kimserver.api.diag.ProblemReporter;
+import org.kimserver.proto.Module;
+import org.kimserver.proto.ModuleReport;
+import org.kimserver.proto.WorkerProblem;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
@@ -31,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's link to its manager, in a worker process only (framework property {@code kimserver.control} = the
  * manager's control socket; elsewhere this component does nothing). It registers, reports every second (see
- * {@link ControlClient}) and each change of a {@code kim.gate.state} service at once (a restarted worker is ready
+ * {@link ControlClient}), its deploy folder's modules at each bundle event (the manager's roll-out of a change waits
+ * for them), and each change of a {@code kim.gate.state} service at once (a restarted worker is ready
  * for clients as soon as its gate is; the manager should not learn it up to a second late), and, when the link closes, the manager is gone: the worker stops its framework (the
  * launcher does the same when the worker's standard input, a pipe from the manager, ends), and if that has not ended within {@link #STOP_BOUND} the JVM halts with code 252 (the original's
  * exit code for a worker whose manager died), so no orphan keeps the gate port.
@@ -52,9 +61,16 @@ public final class WorkerControl {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile GateDiagnostics gate;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile ModuleDiagnostics modules;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<ProblemReporter> reporters;
+
     private BundleContext context;
     private ControlClient client;
     private ServiceListener gateStateListener;
+    private BundleListener moduleListener;
     private final AtomicBoolean managerGone = new AtomicBoolean();
     private volatile boolean deactivated;
 
@@ -85,8 +101,11 @@ public final class WorkerControl {
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
-        // A change between the hello's sample and the listener is reported too.
+        moduleListener = event -> connected.modulesChanged();
+        context.addBundleListener(moduleListener);
+        // A change between the hello's sample and the listeners is reported too.
         client.gateStateChanged();
+        client.modulesChanged();
         LOG.info("worker {} (pid {}) connected to the manager on {}", index, pid, socket);
     }
 
@@ -95,6 +114,7 @@ public final class WorkerControl {
         deactivated = true;
         if (gateStateListener != null) {
             context.removeServiceListener(gateStateListener);
+            context.removeBundleListener(moduleListener);
         }
         if (client != null) {
             client.close();
@@ -116,10 +136,44 @@ public final class WorkerControl {
         GateStatistics s = diagnostics == null ? null : diagnostics.statistics();
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         GateReadiness readiness = GateReadiness.of(gateStates(), processUp());
+        ModuleReport report = moduleReport(diagnostics);
+        List<WorkerProblem> problems = problems();
         return s == null
-                ? new ControlClient.Sample(0, 0, 0, 0, 0, 0, readiness, heap.getUsed(), heap.getMax())
+                ? new ControlClient.Sample(0, 0, 0, 0, 0, 0, readiness, heap.getUsed(), heap.getMax(), report,
+                        problems)
                 : new ControlClient.Sample(s.openConnections(), s.commands(), s.reads(), s.readBytes(), s.writes(),
-                        s.writeBytes(), readiness, heap.getUsed(), heap.getMax());
+                        s.writeBytes(), readiness, heap.getUsed(), heap.getMax(), report, problems);
+    }
+
+    /** What this worker's kim:info would list, for the manager's. */
+    private List<WorkerProblem> problems() {
+        List<ProblemReporter> current = reporters;
+        return ProblemReporter.gather(current == null ? List.of() : current).stream()
+                .map(p -> WorkerProblem.newBuilder().setSubject(p.subject()).setReason(p.reason())
+                        .setSinceMs(p.since().toEpochMilli()).build()).toList();
+    }
+
+    /** The deploy folder's modules, each with the calls and failures of its version's handlers. */
+    private ModuleReport moduleReport(GateDiagnostics diagnostics) {
+        ModuleDiagnostics deployed = modules;
+        ModuleReport.Builder report = ModuleReport.newBuilder();
+        if (deployed == null) {
+            return report.build();
+        }
+        Map<String, HandlerCalls> calls = new HashMap<>();
+        if (diagnostics != null) {
+            for (HandlerCalls c : diagnostics.handlerCalls()) {
+                calls.put(c.bundle() + " " + c.version(), c);
+            }
+        }
+        for (ModuleState m : deployed.modules()) {
+            HandlerCalls c = calls.get(m.symbolicName() + " " + m.version());
+            report.addModules(Module.newBuilder().setFile(m.file()).setDigest(m.digest())
+                    .setSymbolicName(m.symbolicName()).setVersion(m.version()).setState(m.state())
+                    .setProblem(m.problem() == null ? "" : m.problem()).setCalls(c == null ? 0 : c.calls())
+                    .setFailures(c == null ? 0 : c.failures()));
+        }
+        return report.build();
     }
 
     private List<Map<String, Object>> gateStates() {

@@ -1,4 +1,4 @@
-package org.kimserver.shell.internal;
+package org.kimserver.shell.deploy;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;

@@ -1,9 +1,14 @@
-package org.kimserver.shell.internal;
+package org.kimserver.shell.deploy;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,18 +19,18 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.Version;
 
 /**
- * A jar in {@code deploy/} as fileinstall will see it: a bundle (symbolic name and version), or the reason it
- * cannot be one.
+ * A jar in {@code deploy/} as fileinstall will see it (and the manager, before it rolls the jar out to its
+ * workers): a bundle (symbolic name and version), or the reason it cannot be one.
  *
  * @param file         the jar
  * @param symbolicName its Bundle-SymbolicName, without directives; null when it has none
  * @param version      its Bundle-Version (0.0.0 when absent); null when it cannot be read
  * @param defect       why fileinstall cannot install it; null when it is a bundle
  */
-record DeployJar(Path file, String symbolicName, Version version, String defect) {
+public record DeployJar(Path file, String symbolicName, Version version, String defect) {
 
     /** Reads the jar's manifest. */
-    static DeployJar read(Path file) {
+    public static DeployJar read(Path file) {
         Manifest manifest;
         try (JarFile jar = new JarFile(file.toFile())) {
             manifest = jar.getManifest();
@@ -59,7 +64,7 @@ record DeployJar(Path file, String symbolicName, Version version, String defect)
      * The jars that cannot be installed, and those superseded by a newer version of the same bundle in the
      * folder: file name to reason.
      */
-    static Map<String, String> problems(List<DeployJar> jars) {
+    public static Map<String, String> problems(List<DeployJar> jars) {
         Map<String, String> problems = new LinkedHashMap<>();
         Map<String, List<DeployJar>> bySymbolicName = new LinkedHashMap<>();
         for (DeployJar jar : jars) {
@@ -87,7 +92,23 @@ record DeployJar(Path file, String symbolicName, Version version, String defect)
         return problems;
     }
 
-    String fileName() {
+    /** The SHA-256 of a jar, in hex: what tells two versions of a file in deploy/ apart. */
+    public static String digest(Path jar) throws IOException {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = Files.newInputStream(jar)) {
+                byte[] buffer = new byte[65536];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    sha.update(buffer, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from the JDK", e);
+        }
+    }
+
+    public String fileName() {
         return file.getFileName().toString();
     }
 }

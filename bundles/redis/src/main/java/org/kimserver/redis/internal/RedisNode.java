@@ -1,0 +1,292 @@
+package org.kimserver.redis.internal;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.command.CommandFailedEvent;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.support.AsyncConnectionPoolSupport;
+import io.lettuce.core.support.AsyncPool;
+import io.lettuce.core.support.BoundedAsyncPool;
+import io.lettuce.core.support.BoundedPoolConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Hashtable;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import org.kimserver.api.diag.PoolStatistics;
+import org.kimserver.api.pool.RedisErrors;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node of {@code redis} (a factory configuration {@code kimserver.redis~<node>}): a Lettuce {@link RedisClient},
+ * its shared thread-safe connection (commands of every caller pipelined on it, Lettuce's recommended use) and a
+ * bounded pool of up to {@code max_conn_cnt} dedicated connections (blocking commands, transactions, pub/sub), each
+ * a service with {@value RedisErrors#REDIS_NODE}. The shared connection is registered once it is connected: a
+ * Redis that is down at the start is tried every {@value RedisResources#RECONNECT_MS} ms. While a connection is lost,
+ * commands are rejected at once (not queued until a timeout), and Lettuce reconnects at that same interval.
+ *
+ * <p>A node whose address, credentials or pool size change gets a new client beside the old one: its services are
+ * registered before the old ones go (once its shared connection is connected, or after {@link #HANDOVER} if it cannot
+ * connect), so a handler bound to the shared connection moves to the new one without a moment with none. A change
+ * that leaves those as they were changes nothing.
+ */
+@Component(service = RedisNode.class, immediate = true, configurationPid = "kimserver.redis",
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = RedisNode.Config.class, factory = true)
+public final class RedisNode {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisNode.class);
+    /** How long a command may take before its caller gets a timeout: an answer within a second. */
+    static final Duration COMMAND_TIMEOUT = Duration.ofMillis(800);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(700);
+    /** How long the old client serves after a change while the new one cannot connect. */
+    static final Duration HANDOVER = Duration.ofSeconds(2);
+
+    @ObjectClassDefinition(name = "kimserver Redis node", description = "redis.<node> of etc/kimserver.json")
+    @interface Config {
+        @AttributeDefinition(description = "the node's name")
+        String node();
+
+        String host();
+
+        int port();
+
+        @AttributeDefinition(description = "dedicated connections at most (the pool)")
+        int max_conn_cnt();
+
+        String password() default "";
+
+        int database() default 0;
+    }
+
+    /** What a client is made from: a change of any of these is a new client. */
+    private record Target(String host, int port, String password, int database, int maxSize) {
+        static Target of(Config config) {
+            return new Target(config.host(), config.port(), config.password(), config.database(),
+                    config.max_conn_cnt());
+        }
+
+        String address() {
+            return host + ":" + port + "/" + database;
+        }
+    }
+
+    @Reference
+    private RedisResources resources;
+
+    private BundleContext context;
+    private String node;
+    /** Failed commands of every client of this node. */
+    private final LongAdder errors = new LongAdder();
+    private volatile String lastError;
+    /** The client serving now; the one before it serves until this one's shared connection is registered. */
+    private volatile Client current;
+
+    @Activate
+    void activate(BundleContext context, Config config) {
+        this.context = context;
+        node = config.node();
+        current = new Client(Target.of(config), null);
+    }
+
+    @Modified
+    void modified(Config config) {
+        Target target = Target.of(config);
+        if (target.equals(current.target)) {
+            return;
+        }
+        LOG.info("Redis node {}: {} instead of {}", node, target.address(), current.target.address());
+        current = new Client(target, current);
+    }
+
+    @Deactivate
+    void deactivate() {
+        current.close();
+    }
+
+    PoolStatistics statistics() {
+        Client client = current;
+        int idle = client.pool.getIdle();
+        StatefulRedisConnection<String, String> connection = client.shared;
+        String state = connection == null ? "not connected yet" : connection.isOpen() ? null : "reconnecting";
+        if (state == null) {
+            client.downSince = null; // connected again (the listener's word on it is not relied on)
+        }
+        String last = lastError;
+        return new PoolStatistics(RedisPools.KIND, node, client.target.address(), client.target.maxSize(),
+                client.pool.getObjectCount() - idle, idle, 0, errors.sum(), 0,
+                state != null ? state + (last == null ? "" : ": " + last) : last, client.downSince);
+    }
+
+    /** The message of the innermost cause: "WRONGPASS invalid username-password pair", not "Unable to connect". */
+    private static String reason(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return Objects.requireNonNullElse(root.getMessage(), root.toString());
+    }
+
+    /** One client of the node, with its services. */
+    private final class Client {
+        final Target target;
+        final RedisClient redis;
+        final BoundedAsyncPool<StatefulRedisConnection<String, String>> pool;
+        final Hashtable<String, Object> properties = new Hashtable<>();
+        final ServiceRegistration<RedisClient> clientRegistration;
+        final ServiceRegistration<?> poolRegistration;
+        final Thread connector;
+        /** The client it replaces, until this one serves; then null. */
+        private Client previous;
+        private ServiceRegistration<?> sharedRegistration;
+        private boolean closed;
+        volatile StatefulRedisConnection<String, String> shared;
+        /**
+         * Since when the shared connection cannot be made or was lost, or null (also while the first attempt to
+         * connect runs: a node that is connecting is no problem yet).
+         */
+        volatile Instant downSince;
+
+        Client(Target target, Client previous) {
+            this.target = target;
+            this.previous = previous;
+            RedisURI.Builder uri = RedisURI.builder().withHost(target.host()).withPort(target.port())
+                    .withDatabase(target.database()).withTimeout(COMMAND_TIMEOUT);
+            if (!target.password().isEmpty()) {
+                uri.withPassword(target.password().toCharArray());
+            }
+            RedisURI address = uri.build();
+            redis = RedisClient.create(resources.get(), address);
+            redis.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
+                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                    .build());
+            redis.addListener(new RedisConnectionStateListener() {
+                @Override
+                public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                    if (connection == shared && downSince == null) {
+                        downSince = Instant.now();
+                    }
+                }
+            });
+            redis.addListener(new CommandListener() {
+                @Override
+                public void commandFailed(CommandFailedEvent event) {
+                    errors.increment();
+                    lastError = event.getCause() == null ? "failed" : reason(event.getCause());
+                }
+            });
+            pool = AsyncConnectionPoolSupport.createBoundedObjectPool(
+                    () -> redis.connectAsync(StringCodec.UTF8, address),
+                    BoundedPoolConfig.builder().maxTotal(target.maxSize()).maxIdle(target.maxSize()).minIdle(0).build());
+            properties.put(RedisErrors.REDIS_NODE, node);
+            properties.put("kim.redis.address", target.address());
+            clientRegistration = context.registerService(RedisClient.class, redis, properties);
+            poolRegistration = context.registerService(AsyncPool.class, pool, properties);
+            connector = Thread.ofVirtual().name("kim-redis-connect-" + node).start(this::connectShared);
+            LOG.info("Redis node {}: {} (up to {} dedicated connections)", node, target.address(), target.maxSize());
+        }
+
+        /**
+         * Connects the shared connection, trying again until it is connected or the client is closed, then registers
+         * it and retires the client before; that one goes after {@link #HANDOVER} anyway.
+         */
+        private void connectShared() {
+            long handover = System.nanoTime() + HANDOVER.toNanos();
+            String failing = null;
+            while (true) {
+                try {
+                    StatefulRedisConnection<String, String> connection = redis.connect();
+                    synchronized (this) {
+                        if (closed) {
+                            connection.close();
+                            return;
+                        }
+                        shared = connection;
+                        downSince = null;
+                        sharedRegistration = context.registerService(StatefulRedisConnection.class, connection,
+                                properties);
+                    }
+                    LOG.info("Redis node {}: connected to {}", node, target.address());
+                    retirePrevious();
+                    return;
+                } catch (RuntimeException e) {
+                    if (downSince == null) {
+                        downSince = Instant.now();
+                    }
+                    String why = reason(e);
+                    lastError = "cannot connect: " + why;
+                    if (!why.equals(failing)) { // once a reason: "Connection refused", "WRONGPASS ..."
+                        LOG.warn("Redis node {}: cannot connect to {}: {}; trying again every {} ms", node,
+                                target.address(), why, RedisResources.RECONNECT_MS);
+                        failing = why;
+                    }
+                }
+                if (System.nanoTime() - handover >= 0) {
+                    retirePrevious();
+                }
+                try {
+                    Thread.sleep(RedisResources.RECONNECT_MS);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void retirePrevious() {
+            Client before;
+            synchronized (this) {
+                before = previous;
+                previous = null;
+            }
+            if (before != null) {
+                before.close();
+            }
+        }
+
+        /** Unregisters the services (the handlers bound to them move to the next client's), then closes it all. */
+        void close() {
+            retirePrevious();
+            synchronized (this) {
+                closed = true;
+                if (sharedRegistration != null) {
+                    sharedRegistration.unregister();
+                }
+            }
+            connector.interrupt();
+            poolRegistration.unregister();
+            clientRegistration.unregister();
+            pool.closeAsync().toCompletableFuture().join();
+            if (shared != null) {
+                shared.close(); // the commands sent on it have their replies first
+            }
+            redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            LOG.info("Redis node {}: client of {} closed", node, target.address());
+        }
+    }
+}

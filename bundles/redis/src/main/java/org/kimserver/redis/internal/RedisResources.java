@@ -1,0 +1,38 @@
+package org.kimserver.redis.internal;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+/**
+ * The threads every Redis node's client shares (Lettuce's recommended use: one set of resources a process), and how
+ * soon a lost connection is tried again: every {@value #RECONNECT_MS} ms, not Lettuce's back-off to 30 s, so that
+ * a Redis that is back is used again within about that long.
+ */
+@Component(service = RedisResources.class)
+public final class RedisResources {
+    static final long RECONNECT_MS = 500;
+
+    private ClientResources resources;
+
+    @Activate
+    void activate() {
+        resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.constant(Duration.ofMillis(RECONNECT_MS)))
+                .build();
+    }
+
+    @Deactivate
+    void deactivate() {
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    ClientResources get() {
+        return resources;
+    }
+}

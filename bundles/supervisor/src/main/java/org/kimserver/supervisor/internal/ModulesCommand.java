@@ -1,0 +1,149 @@
+package org.kimserver.supervisor.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.felix.service.command.Descriptor;
+import org.kimserver.proto.Module;
+import org.kimserver.shell.deploy.DeployJar;
+import org.kimserver.supervisor.internal.WorkerSupervisor.WorkerView;
+
+/**
+ * {@code kim:modules}: the modules of deploy/ in force, each worker's as it last reported them (a worker that differs
+ * is flagged), the roll-out under way and the changes rolled back; {@code kim:install} and {@code kim:uninstall}
+ * change deploy/ and wait for the roll-out's outcome. Registered by {@link SupervisorComponent}.
+ */
+final class ModulesCommand {
+    /** How long kim:install and kim:uninstall wait for the roll-out: long enough for a canary and a few workers. */
+    static final Duration OUTCOME_WAIT = Duration.ofMinutes(3);
+    private final ModuleRollout rollout;
+    private final WorkerSupervisor supervisor;
+    private final Path deploy;
+
+    ModulesCommand(ModuleRollout rollout, WorkerSupervisor supervisor, Path deploy) {
+        this.rollout = rollout;
+        this.supervisor = supervisor;
+        this.deploy = deploy.toAbsolutePath().normalize();
+    }
+
+    @Descriptor("the modules of deploy/ in force and on each worker, the roll-out under way and what was rolled back"
+            + " (usage: kim:modules)")
+    public String modules() {
+        return format(rollout.snapshot(), rollout.canary(), supervisor.views());
+    }
+
+    @Descriptor("copies a module's jar into deploy/ (a new one, or over the jar of the same name) and waits until the"
+            + " roll-out to the workers has put it in force or rolled it back (usage: kim:install <path of a jar>)")
+    public String install(@Descriptor("the jar") String jar) throws IOException, InterruptedException {
+        Path source = Path.of(jar).toAbsolutePath();
+        String name = source.getFileName().toString();
+        if (!name.endsWith(".jar")) {
+            throw new IllegalArgumentException(jar + ": only *.jar files of deploy/ are modules; name it <name>.jar");
+        }
+        DeployJar read = DeployJar.read(source);
+        if (read.defect() != null) {
+            throw new IllegalArgumentException(jar + ": " + read.defect());
+        }
+        Path target = deploy.resolve(name);
+        Path part = deploy.resolve("." + name + ".part");
+        Files.copy(source, part, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // An install is tried even when these bytes were rolled back before (a canary that died of something else).
+        rollout.retry(name);
+        return outcome("deploy/" + name + " (" + read.symbolicName() + " " + read.version() + "): ",
+                awaitOutcome(name, DeployJar.digest(target)));
+    }
+
+    @Descriptor("deletes a module's jar from deploy/ and waits until the workers have removed it, or the removal was"
+            + " rolled back (usage: kim:uninstall <file name in deploy/>)")
+    public String uninstall(@Descriptor("the jar's file name in deploy/") String file)
+            throws IOException, InterruptedException {
+        Path target = deploy.resolve(file).normalize();
+        String name = target.getFileName().toString();
+        if (!target.getParent().equals(deploy) || !name.endsWith(".jar") || !Files.deleteIfExists(target)) {
+            throw new IllegalArgumentException("deploy/ has no module " + file + " (kim:modules lists them)");
+        }
+        return outcome("deploy/" + name + " removed: ", awaitOutcome(name, ""));
+    }
+
+    /** The outcome after {@code what}; a roll-back or no decision fails the command (the console exits 1). */
+    private static String outcome(String what, String outcome) {
+        if (!outcome.equals(ModuleRollout.ROLLED_OUT)) {
+            throw new IllegalStateException(what + outcome);
+        }
+        return what + outcome;
+    }
+
+    private String awaitOutcome(String file, String digest) throws InterruptedException {
+        long deadline = System.nanoTime() + OUTCOME_WAIT.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            String outcome = rollout.outcome(file, digest);
+            if (outcome != null) {
+                return outcome;
+            }
+            Thread.sleep(100);
+        }
+        return "not decided after " + OUTCOME_WAIT.toSeconds() + " s; kim:modules shows where the roll-out is";
+    }
+
+    static String format(ModuleRollout.Snapshot snapshot, ModuleRollout.Canary canary, List<WorkerView> workers) {
+        int fileWidth = "file".length();
+        int bundleWidth = "bundle".length();
+        for (String file : snapshot.accepted().keySet()) {
+            fileWidth = Math.max(fileWidth, file.length());
+        }
+        for (String label : snapshot.labels().values()) {
+            bundleWidth = Math.max(bundleWidth, label.length());
+        }
+        for (WorkerView w : workers) {
+            if (w.modules() != null) {
+                for (Module m : w.modules().getModulesList()) {
+                    fileWidth = Math.max(fileWidth, m.getFile().length());
+                    bundleWidth = Math.max(bundleWidth, bundle(m).length());
+                }
+            }
+        }
+        String row = "  %-" + fileWidth + "s  %-" + bundleWidth + "s  %s%n";
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("in force (canary %d ms, rolled back above %d%% failed requests):%n",
+                canary.period().toMillis(), canary.maxFailurePercent()));
+        if (snapshot.accepted().isEmpty()) {
+            out.append("  none\n");
+        }
+        snapshot.accepted().forEach((file, digest) -> out.append(String.format(row, file,
+                snapshot.labels().getOrDefault(digest, "?"), "")));
+        for (WorkerView w : workers) {
+            out.append("worker ").append(w.index()).append(w.pid() < 0 ? " (not running)"
+                    : " (pid " + w.pid() + ")").append(w.retiring() ? ", stopping" : "").append(":\n");
+            if (w.modules() == null) {
+                out.append("  no report yet\n");
+                continue;
+            }
+            Map<String, Module> reported = new TreeMap<>();
+            w.modules().getModulesList().forEach(m -> reported.put(m.getFile(), m));
+            for (Module m : reported.values()) {
+                String differs = m.getDigest().equals(snapshot.accepted().get(m.getFile())) ? ""
+                        : "  DIFFERS from the version in force";
+                out.append(String.format(row, m.getFile(), bundle(m), m.getState()
+                        + (m.getProblem().isEmpty() ? "" : ": " + m.getProblem()) + differs));
+            }
+            snapshot.accepted().keySet().stream().filter(file -> !reported.containsKey(file))
+                    .forEach(file -> out.append(String.format(row, file, "-", "MISSING: not deployed on this worker")));
+        }
+        if (snapshot.rolling() != null) {
+            out.append("rolling out: ").append(snapshot.rolling()).append('\n');
+        }
+        snapshot.refusals().forEach((file, why) -> out.append("rolled back: ").append(file).append(": ").append(why)
+                .append('\n'));
+        return out.toString();
+    }
+
+    private static String bundle(Module m) {
+        return m.getSymbolicName().isEmpty() ? "-" : m.getSymbolicName() + " " + m.getVersion();
+    }
+}

@@ -1,0 +1,134 @@
+package org.kimserver.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.After;
+import org.junit.Test;
+import org.kimserver.itest.UnzippedDistribution.Result;
+
+/**
+ * cmd 1005 of module-test through Redis node "test", against real Redis servers: the shared one on 127.0.0.1:6379
+ * (the README's test command starts it), and one of the test's own that it kills and starts again, and that a
+ * changed etc/kimserver.json moves the node to. A Redis that cannot be reached fails the test; nothing is skipped.
+ */
+public class RedisIT {
+    private static final int CMD = 1005;
+    private UnzippedDistribution dist;
+
+    @After
+    public void stopServer() throws Exception {
+        if (dist != null) {
+            dist.close();
+        }
+    }
+
+    private void start() throws Exception {
+        Result start = dist.kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        dist.awaitCommand(Integer.toString(CMD));
+    }
+
+    @Test
+    public void cmd1005SetsTheKeyAndAnswersAsTheOriginal() throws Exception {
+        dist = UnzippedDistribution.unzip("kimserver-redis");
+        start();
+        redisCli(6379, "set", "key", "before");
+        try (WireClient client = new WireClient(dist.gatePort())) {
+            awaitDone(client, 1); // the shared connection is registered once connected
+            assertEquals("value:1", redisCli(6379, "get", "key"));
+            assertDone(client, 2);
+        }
+        String redis = dist.kimserver("console", "-w", "1", "kim:redis").output();
+        assertTrue(redis, redis.matches("(?s).*\\ntest +127\\.0\\.0\\.1:6379/0 +3 .*"));
+    }
+
+    @Test
+    public void aRedisThatDiesIsAnsweredWithinASecondAndServesAgainSoonAfterItsReturn() throws Exception {
+        try (OwnRedis redis = OwnRedis.start(); OwnRedis other = OwnRedis.start()) {
+            dist = UnzippedDistribution.unzip("kimserver-redis-fault");
+            dist.editConfig(json -> json.replace("\"port\": 6379", "\"port\": " + redis.port()));
+            start();
+            try (WireClient client = new WireClient(dist.gatePort())) {
+                awaitDone(client, 1);
+                redis.kill();
+                BackendFaults.answeredWithinASecond(client, CMD, 11004, "write redis failed!");
+                // The manager has the worker's problems from its reports, which come every second.
+                UnzippedDistribution.await("the redis problem in kim:info", 10, () -> dist.kimserver("console",
+                        "kim:info").output().contains("redis node test (127.0.0.1:" + redis.port() + "/0): cannot be"
+                        + " reached"));
+
+                redis.startAgain();
+                BackendFaults.servedAgainWithinTwoSeconds(client, CMD);
+                // The manager has the worker's problems from its reports, which come every second.
+                UnzippedDistribution.await("no redis problem in kim:info", 10,
+                        () -> !dist.kimserver("console", "kim:info").output().contains("redis node test"));
+
+                // The node moved in etc/kimserver.json: applied live, on the same client connection, and no request
+                // fails while the new client connects and the old one goes.
+                dist.editConfig(json -> json.replace("\"port\": " + redis.port(), "\"port\": " + other.port()));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                int moved = 200;
+                while (!"value:1".equals(redisCli(other.port(), "get", "key")) && System.nanoTime() < until) {
+                    assertDone(client, ++moved);
+                }
+                assertEquals("the node on the other Redis", "value:1", redisCli(other.port(), "get", "key"));
+                assertDone(client, ++moved);
+            }
+        }
+    }
+
+    @Test
+    public void aPasswordIsSentAndAWrongOneIsSaidInTheLogAndKimInfo() throws Exception {
+        try (OwnRedis redis = OwnRedis.start("--requirepass", "s3cret")) {
+            dist = UnzippedDistribution.unzip("kimserver-redis-auth");
+            String node = "\"port\": " + redis.port() + ", \"password\": ";
+            dist.editConfig(json -> json.replace("\"port\": 6379", node + "\"wrong\""));
+            start();
+            UnzippedDistribution.await("the refusal logged", 20, () -> dist.workerLog(1).contains("Redis node test:"
+                    + " cannot connect to 127.0.0.1:" + redis.port() + "/0: WRONGPASS"));
+            UnzippedDistribution.await("the refusal in kim:info", 10, () -> dist.kimserver("console", "kim:info")
+                    .output().contains("redis node test (127.0.0.1:" + redis.port() + "/0): cannot be reached: not"
+                            + " connected yet: cannot connect: WRONGPASS"));
+            try (WireClient client = new WireClient(dist.gatePort())) {
+                WireClient.Frame reply = client.send(WireClient.request(CMD, 1, "")).read();
+                assertEquals("write redis failed!", reply.msg());
+
+                dist.editConfig(json -> json.replace(node + "\"wrong\"", node + "\"s3cret\""));
+                awaitDone(client, 2);
+            }
+        }
+    }
+
+    private static void assertDone(WireClient client, int seq) throws Exception {
+        WireClient.Frame reply = client.send(WireClient.request(CMD, seq, "")).read();
+        assertEquals(CMD + 1, reply.cmd());
+        assertEquals(seq, reply.seq());
+        assertEquals(reply.msg(), 0, reply.code());
+        assertEquals("ok", reply.msg());
+        assertEquals("test redis done!", reply.data());
+    }
+
+    /** The first request to succeed within 10 s (the node's connection comes just after the start). */
+    private static void awaitDone(WireClient client, int seq) throws Exception {
+        UnzippedDistribution.await("cmd 1005 served", 10, () -> {
+            WireClient.Frame reply = client.send(WireClient.request(CMD, seq, "")).read();
+            return reply.code() == 0;
+        });
+        assertDone(client, seq);
+    }
+
+    /** redis-cli's answer to a command. */
+    private static String redisCli(int port, String... command) throws Exception {
+        List<String> cli = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        cli.addAll(List.of(command));
+        Process p = new ProcessBuilder(cli).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue("redis-cli: " + out, p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0);
+        return out;
+    }
+}
