@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +33,8 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 /**
  * What an operator finds wrong, as the ProblemReporter services report it (records, asserted on their values)
@@ -54,6 +57,9 @@ public class DiagnosticsIT {
     @Inject
     @Filter(timeout = 30000)
     private ServerInfoService server;
+
+    @Inject
+    private ServiceComponentRuntime scr;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -286,6 +292,34 @@ public class DiagnosticsIT {
         }
         await("the spinning bundle gone", () -> problems().stream().anyMatch(p -> p.subject().contains(
                 "kim.itest.spinning")) ? Optional.empty() : Optional.of(true));
+    }
+
+    @Test
+    public void aComponentThatStaysDisabledIsAProblemAndOneDisabledForAMomentIsNot() throws Exception {
+        Path jar = home().resolve("deploy/versioned.jar");
+        TestBundles.versioned(jar, 9102, "1.0.0", TestBundles.Versioned.SERVES);
+        String subject = "component kim.itest.versioned (bundle kim.itest.versioned)";
+        try {
+            ComponentDescriptionDTO component = await("the versioned component", () -> Optional.ofNullable(
+                    bundleNamed("kim.itest.versioned")).map(b -> scr.getComponentDescriptionDTO(b,
+                    "kim.itest.versioned")));
+            await("the versioned component enabled", () -> Optional.of(true).filter(x -> scr.isComponentEnabled(
+                    component)));
+            long disabled = System.nanoTime();
+            scr.disableComponent(component).getValue();
+            // SCR shows the components of a bundle that starts or stops disabled for a moment: no problem yet.
+            List<Problem> first = problems();
+            assertTrue("looked within the moment", System.nanoTime() - disabled < 1_000_000_000L);
+            assertTrue(first.toString(), first.stream().noneMatch(p -> p.subject().equals(subject)));
+            Problem stays = await("the disabled component reported", () -> problem(subject, "disabled"::equals));
+            assertTrue("reported after " + (System.nanoTime() - disabled) / 1_000_000 + " ms",
+                    System.nanoTime() - disabled >= 2_000_000_000L);
+            assertTrue(info(), info().contains(subject + ": disabled (since " + stays.since().truncatedTo(ChronoUnit.SECONDS)));
+            scr.enableComponent(component).getValue();
+            awaitGone(subject);
+        } finally {
+            Files.delete(jar);
+        }
     }
 
     @Test

@@ -1,6 +1,8 @@
 package org.kimserver.shell.internal;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +23,14 @@ import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
  */
 @Component(service = ProblemReporter.class)
 public final class ComponentProblems implements ProblemReporter {
-    private final Sightings sightings = new Sightings(Clock.systemUTC());
+    /**
+     * How long a component must stay disabled to be a problem: SCR shows every component of a bundle disabled for a
+     * moment while the bundle starts or stops (a module deployed as the worker comes up), which is nothing wrong.
+     */
+    static final Duration DISABLED_FOR = Duration.ofSeconds(2);
+    private static final String DISABLED = "disabled";
+    private final Clock clock = Clock.systemUTC();
+    private final Sightings sightings = new Sightings(clock);
 
     @Reference
     private ServiceComponentRuntime scr;
@@ -73,7 +82,7 @@ public final class ComponentProblems implements ProblemReporter {
         for (ComponentDescriptionDTO desc : scr.getComponentDescriptionDTOs()) {
             String subject = subject(desc);
             if (!scr.isComponentEnabled(desc)) {
-                found.put(subject, "disabled");
+                found.put(subject, DISABLED);
                 continue;
             }
             for (ComponentConfigurationDTO config : scr.getComponentConfigurationDTOs(desc)) {
@@ -83,6 +92,8 @@ public final class ComponentProblems implements ProblemReporter {
                 }
             }
         }
-        return sightings.look(found).problems();
+        Instant disabledBefore = clock.instant().minus(DISABLED_FOR);
+        return sightings.look(found).problems().stream()
+                .filter(p -> !p.reason().equals(DISABLED) || !p.since().isAfter(disabledBefore)).toList();
     }
 }
