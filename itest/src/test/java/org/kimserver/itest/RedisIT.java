@@ -6,7 +6,14 @@ import static org.junit.Assert.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
@@ -101,6 +108,61 @@ public class RedisIT {
                 dist.editConfig(json -> json.replace(node + "\"wrong\"", node + "\"s3cret\""));
                 awaitDone(client, 2);
             }
+        }
+    }
+
+    @Test
+    public void dedicatedConnectionsAreAtMostMaxConnCntAndABlockingCommandWaitsAsLongAsItAsks() throws Exception {
+        int pop = 9303;
+        try (OwnRedis redis = OwnRedis.start()) {
+            dist = UnzippedDistribution.unzip("kimserver-redis-dedicated");
+            dist.editConfig(json -> json.replace("\"port\": 6379,", "\"port\": " + redis.port() + ",")
+                    .replace("\"max_conn_cnt\": 3", "\"max_conn_cnt\": 2"));
+            start();
+            TestBundles.popping(dist.path("deploy/popping.jar"), pop);
+            dist.awaitCommand(Integer.toString(pop));
+
+            // Four callers at once, each taking a dedicated connection for a BLPOP of 1 s (longer than the 800 ms
+            // other commands may take): two get one and wait in Redis, two are refused at once (Lettuce's bounded
+            // pool does not wait for a connection).
+            List<WireClient> clients = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                clients.add(new WireClient(dist.gatePort()));
+            }
+            AtomicInteger mostBlocked = new AtomicInteger();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread watch = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    try {
+                        Matcher blocked = Pattern.compile("blocked_clients:(\\d+)").matcher(redisCli(redis.port(),
+                                "info", "clients"));
+                        if (blocked.find()) {
+                            mostBlocked.accumulateAndGet(Integer.parseInt(blocked.group(1)), Math::max);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            long sent = System.nanoTime();
+            for (WireClient client : clients) {
+                client.send(WireClient.request(pop, 1, "1"));
+            }
+            Map<String, List<Long>> answered = new TreeMap<>();
+            for (WireClient client : clients) {
+                WireClient.Frame reply = client.read();
+                assertEquals(reply.msg(), 0, reply.code());
+                answered.computeIfAbsent(reply.data(), k -> new ArrayList<>())
+                        .add((System.nanoTime() - sent) / 1_000_000);
+                client.close();
+            }
+            done.set(true);
+            watch.join();
+            assertEquals("answers and their ms: " + answered, Set.of("nothing", "exhausted"), answered.keySet());
+            assertEquals("answers and their ms: " + answered, 2, answered.get("nothing").size());
+            assertTrue("the BLPOPs waited their second: " + answered,
+                    answered.get("nothing").stream().allMatch(ms -> ms >= 950));
+            assertEquals("callers blocked in Redis at once", 2, mostBlocked.get());
         }
     }
 

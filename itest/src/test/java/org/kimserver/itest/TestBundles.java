@@ -13,6 +13,7 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.kimserver.api.CommandHandler;
+import org.kimserver.itest.dedicated.PopHandler;
 import org.kimserver.itest.sleepy.SleepHandler;
 import org.kimserver.itest.versioned.VersionedHandler;
 
@@ -106,6 +107,27 @@ final class TestBundles {
                 Map.of("OSGI-INF/sleepy.xml", TestBundles.utf8(xml),
                         SleepHandler.class.getName().replace('.', '/') + ".class",
                         TestBundles.classBytes(SleepHandler.class)));
+    }
+
+    /**
+     * Writes {@code kim.itest.popping}: one handler of {@code cmd} ({@link PopHandler}) bound to Redis node "test"'s
+     * dedicated connections (its AsyncPool), which blocks in {@code BLPOP} for the request data's seconds.
+     */
+    static void popping(Path jar, int cmd) throws IOException {
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.popping\">\n"
+                + "  <implementation class=\"" + PopHandler.class.getName() + "\"/>\n"
+                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
+                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
+                + "  <reference name=\"pool\" interface=\"io.lettuce.core.support.AsyncPool\""
+                + " target=\"(kim.redis.node=test)\" field=\"pool\"/>\n"
+                + "</scr:component>\n";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.popping", "Bundle-Version", "1.0.0",
+                "Import-Package", "org.kimserver.api,io.lettuce.core,io.lettuce.core.api,io.lettuce.core.api.sync,"
+                        + "io.lettuce.core.support", "Service-Component", "OSGI-INF/popping.xml"),
+                Map.of("OSGI-INF/popping.xml", TestBundles.utf8(xml),
+                        PopHandler.class.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(PopHandler.class)));
     }
 
     static byte[] classBytes(Class<?> type) throws IOException {

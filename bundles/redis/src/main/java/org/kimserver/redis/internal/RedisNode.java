@@ -54,7 +54,10 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = RedisNode.Config.class, factory = true)
 public final class RedisNode {
     private static final Logger LOG = LoggerFactory.getLogger(RedisNode.class);
-    /** How long a command may take before its caller gets a timeout: an answer within a second. */
+    /**
+     * How long a command may take before its caller gets a timeout, an answer within a second; commands that ask
+     * Redis to block wait as long as they ask ({@link CommandTimeouts}).
+     */
     static final Duration COMMAND_TIMEOUT = Duration.ofMillis(800);
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(700);
     /** How long the old client serves after a change while the new one cannot connect. */
@@ -179,7 +182,8 @@ public final class RedisNode {
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
-                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                    .timeoutOptions(TimeoutOptions.builder().timeoutSource(new CommandTimeouts(COMMAND_TIMEOUT))
+                            .build())
                     .build());
             redis.addListener(new RedisConnectionStateListener() {
                 @Override
