@@ -1,6 +1,7 @@
 package org.kimserver.itest;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -70,6 +71,36 @@ public class DatabaseIT {
         assertTrue("one slow statement only: " + log, !slow.find());
         String db = dist.kimserver("console", "-w", "1", "kim:db").output();
         assertTrue(db, db.matches("(?s).*\\ntest +127\\.0\\.0\\.1:3306/mysql +10 +\\d+ +\\d+ +\\d+ +0 +1 .*"));
+    }
+
+    @Test
+    public void aStatementRunningWhenItsNodeChangesEndsOnTheOldPoolWhichClosesAfterIt() throws Exception {
+        dist = UnzippedDistribution.unzip("kimserver-db-change");
+        TestBundles.sleepy(dist.path("deploy/sleepy.jar"), 9301);
+        start();
+        dist.awaitCommand("9301");
+        try (WireClient running = new WireClient(dist.gatePort()); WireClient later = new WireClient(dist.gatePort())) {
+            running.readTimeout(30_000).send(WireClient.request(9301, 1, "10"));
+            UnzippedDistribution.await("the statement running", 10, () -> dist.kimserver("console", "-w", "1",
+                    "kim:db").output().matches("(?s).*\\ntest +127\\.0\\.0\\.1:3306/mysql +10 +1 .*"));
+            dist.editConfig(json -> json.replace("\"max_conn_cnt\": 10", "\"max_conn_cnt\": 9"));
+            UnzippedDistribution.await("the new pool", 10, () -> dist.workerLog(1).contains(
+                    "database node test: pool of up to 9 connections"));
+            // The new pool serves meanwhile; the old one waits for the statement: HikariCP's close would abort the
+            // borrowed connection and fail it.
+            WireClient.Frame quick = later.send(WireClient.request(9301, 1, "0")).read();
+            assertEquals(quick.msg(), 0, quick.code());
+            WireClient.Frame reply = running.read();
+            assertEquals(reply.msg(), 0, reply.code());
+            assertEquals("slept", reply.data());
+            UnzippedDistribution.await("the old pool closed", 10, () -> dist.workerLog(1).contains(
+                    "database node test: pool of 127.0.0.1:3306/mysql closed"));
+            String log = dist.workerLog(1);
+            int changed = log.indexOf("database node test: pool of up to 9 connections");
+            int ended = log.indexOf("slow statement on database node test: ");
+            int closed = log.indexOf("database node test: pool of 127.0.0.1:3306/mysql closed");
+            assertTrue("changed while the statement ran, closed after it:\n" + log, changed < ended && ended < closed);
+        }
     }
 
     @Test

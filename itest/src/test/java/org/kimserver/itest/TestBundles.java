@@ -100,7 +100,7 @@ final class TestBundles {
                 + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
                 + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
                 + "  <reference name=\"db\" interface=\"javax.sql.DataSource\" target=\"(kim.db.node=test)\""
-                + " field=\"db\"/>\n"
+                + " field=\"db\" policy=\"dynamic\"/>\n"
                 + "</scr:component>\n";
         TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.sleepy", "Bundle-Version", "1.0.0",
                 "Import-Package", "org.kimserver.api,javax.sql", "Service-Component", "OSGI-INF/sleepy.xml"),

@@ -71,6 +71,12 @@ final class WireClient implements Closeable {
         return out.toByteArray();
     }
 
+    /** How long a read may wait (5 s unless set). */
+    WireClient readTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+        return this;
+    }
+
     WireClient send(byte[] bytes) throws IOException {
         socket.getOutputStream().write(bytes);
         socket.getOutputStream().flush();

@@ -11,10 +11,10 @@ import org.kimserver.api.Request;
 
 /**
  * Packed into a test module that uses database node "test" as any module would (its DataSource, bound by SCR into
- * {@link #db}): runs {@code select sleep(<data>)}, so that a test can make a statement as slow as it wants.
+ * {@link #db} by a dynamic reference, so that a changed node does not restart it): runs {@code select sleep(<data>)}, so that a test can make a statement as slow as it wants.
  */
 public class SleepHandler implements CommandHandler {
-    private DataSource db;
+    private volatile DataSource db;
 
     @Override
     public Reply handle(Request request) {
