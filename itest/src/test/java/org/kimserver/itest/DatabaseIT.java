@@ -11,7 +11,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Test;
-import org.kimserver.itest.UnzippedDistribution.Result;
 
 /**
  * cmd 1003 of module-test through the database pool of node "test", against real MariaDB servers: the shared one
@@ -29,16 +28,10 @@ public class DatabaseIT {
         }
     }
 
-    private void start() throws Exception {
-        Result start = dist.kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        dist.awaitCommand(Integer.toString(CMD));
-    }
-
     @Test
     public void cmd1003InsertsARowReadsRowOneAndAnswersAsTheOriginal() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-db");
-        start();
+        dist.startServing(Integer.toString(CMD));
         try (WireClient client = new WireClient(dist.gatePort())) {
             assertDone(client, 1); // makes the table if it is missing
             long rows = rows(3306);
@@ -54,7 +47,7 @@ public class DatabaseIT {
     public void aStatementSlowerThanTheThresholdIsLoggedWithItsTimeAndAFasterOneIsNot() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-db-slow"); // etc/kimserver.json: slowlog_log_slower_than 300
         TestBundles.sleepy(dist.path("deploy/sleepy.jar"), 9301);
-        start();
+        dist.startServing(Integer.toString(CMD));
         dist.awaitCommand("9301");
         try (WireClient client = new WireClient(dist.gatePort())) {
             for (String seconds : List.of("0.05", "0.4")) {
@@ -77,7 +70,7 @@ public class DatabaseIT {
     public void aStatementRunningWhenItsNodeChangesEndsOnTheOldPoolWhichClosesAfterIt() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-db-change");
         TestBundles.sleepy(dist.path("deploy/sleepy.jar"), 9301);
-        start();
+        dist.startServing(Integer.toString(CMD));
         dist.awaitCommand("9301");
         try (WireClient running = new WireClient(dist.gatePort()); WireClient later = new WireClient(dist.gatePort())) {
             running.readTimeout(30_000).send(WireClient.request(9301, 1, "10"));
@@ -108,7 +101,7 @@ public class DatabaseIT {
         try (OwnMariaDb mariadb = OwnMariaDb.start()) {
             dist = UnzippedDistribution.unzip("kimserver-db-fault");
             dist.editConfig(json -> json.replace("\"port\": 3306", "\"port\": " + mariadb.port()));
-            start();
+            dist.startServing(Integer.toString(CMD));
             try (WireClient client = new WireClient(dist.gatePort())) {
                 assertDone(client, 1);
                 mariadb.kill();

@@ -8,7 +8,6 @@ import java.util.Map;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
-import org.kimserver.itest.UnzippedDistribution.Result;
 import org.kimserver.itest.exiting.ExitingHandler;
 
 /** A worker's log names who ended its JVM, also when it is a handler on a virtual thread; the manager restarts it. */
@@ -39,9 +38,7 @@ public class ExitReportIT {
                 Map.of("OSGI-INF/exiting.xml", TestBundles.utf8(xml),
                         ExitingHandler.class.getName().replace('.', '/') + ".class",
                         TestBundles.classBytes(ExitingHandler.class)));
-        Result start = dist.kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        dist.awaitCommand("4242");
+        dist.startServing("4242");
         try (WireClient client = new WireClient(dist.gatePort())) {
             client.send(WireClient.request(4242, 1, "exit"));
             try {

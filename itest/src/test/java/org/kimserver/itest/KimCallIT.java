@@ -28,9 +28,7 @@ public class KimCallIT {
     public static void unzipAndStart() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-call");
         gatePort = Integer.toString(dist.gatePort());
-        Result start = dist.kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        dist.awaitCommand("1001");
+        dist.startServing("1001");
     }
 
     @AfterClass

@@ -16,7 +16,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Test;
-import org.kimserver.itest.UnzippedDistribution.Result;
 
 /**
  * cmd 1005 of module-test through Redis node "test", against real Redis servers: the shared one on 127.0.0.1:6379
@@ -34,16 +33,10 @@ public class RedisIT {
         }
     }
 
-    private void start() throws Exception {
-        Result start = dist.kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        dist.awaitCommand(Integer.toString(CMD));
-    }
-
     @Test
     public void cmd1005SetsTheKeyAndAnswersAsTheOriginal() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-redis");
-        start();
+        dist.startServing(Integer.toString(CMD));
         redisCli(6379, "set", "key", "before");
         try (WireClient client = new WireClient(dist.gatePort())) {
             awaitDone(client, 1); // the shared connection is registered once connected
@@ -59,7 +52,7 @@ public class RedisIT {
         try (OwnRedis redis = OwnRedis.start(); OwnRedis other = OwnRedis.start()) {
             dist = UnzippedDistribution.unzip("kimserver-redis-fault");
             dist.editConfig(json -> json.replace("\"port\": 6379", "\"port\": " + redis.port()));
-            start();
+            dist.startServing(Integer.toString(CMD));
             try (WireClient client = new WireClient(dist.gatePort())) {
                 awaitDone(client, 1);
                 redis.kill();
@@ -95,7 +88,7 @@ public class RedisIT {
             dist = UnzippedDistribution.unzip("kimserver-redis-auth");
             String node = "\"port\": " + redis.port() + ", \"password\": ";
             dist.editConfig(json -> json.replace("\"port\": 6379", node + "\"wrong\""));
-            start();
+            dist.startServing(Integer.toString(CMD));
             UnzippedDistribution.await("the refusal logged", 20, () -> dist.workerLog(1).contains("Redis node test:"
                     + " cannot connect to 127.0.0.1:" + redis.port() + "/0: WRONGPASS"));
             UnzippedDistribution.await("the refusal in kim:info", 10, () -> dist.kimserver("console", "kim:info")
@@ -118,7 +111,7 @@ public class RedisIT {
             dist = UnzippedDistribution.unzip("kimserver-redis-dedicated");
             dist.editConfig(json -> json.replace("\"port\": 6379,", "\"port\": " + redis.port() + ",")
                     .replace("\"max_conn_cnt\": 3", "\"max_conn_cnt\": 2"));
-            start();
+            dist.startServing(Integer.toString(CMD));
             TestBundles.popping(dist.path("deploy/popping.jar"), pop);
             dist.awaitCommand(Integer.toString(pop));
 

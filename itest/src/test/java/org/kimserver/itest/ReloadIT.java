@@ -34,9 +34,7 @@ public class ReloadIT {
     @Before
     public void startServer() throws Exception {
         dist = UnzippedDistribution.unzip("kimserver-reload");
-        Result start = dist.kimserver("start");
-        assertEquals(start.output(), 0, start.exitCode());
-        dist.awaitCommand("1001");
+        dist.startServing("1001");
     }
 
     @After

@@ -94,19 +94,9 @@ final class TestBundles {
      * "test" by the service property {@code kim.db.node}, which runs {@code select sleep(<request data>)}.
      */
     static void sleepy(Path jar, int cmd) throws IOException {
-        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.sleepy\">\n"
-                + "  <implementation class=\"" + SleepHandler.class.getName() + "\"/>\n"
-                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
-                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
-                + "  <reference name=\"db\" interface=\"javax.sql.DataSource\" target=\"(kim.db.node=test)\""
-                + " field=\"db\" policy=\"dynamic\"/>\n"
-                + "</scr:component>\n";
-        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.sleepy", "Bundle-Version", "1.0.0",
-                "Import-Package", "org.kimserver.api,javax.sql", "Service-Component", "OSGI-INF/sleepy.xml"),
-                Map.of("OSGI-INF/sleepy.xml", TestBundles.utf8(xml),
-                        SleepHandler.class.getName().replace('.', '/') + ".class",
-                        TestBundles.classBytes(SleepHandler.class)));
+        handlerOfANode(jar, "kim.itest.sleepy", SleepHandler.class, cmd, "<reference name=\"db\""
+                + " interface=\"javax.sql.DataSource\" target=\"(kim.db.node=test)\" field=\"db\" policy=\"dynamic\"/>",
+                "javax.sql");
     }
 
     /**
@@ -114,20 +104,26 @@ final class TestBundles {
      * dedicated connections (its AsyncPool), which blocks in {@code BLPOP} for the request data's seconds.
      */
     static void popping(Path jar, int cmd) throws IOException {
+        handlerOfANode(jar, "kim.itest.popping", PopHandler.class, cmd, "<reference name=\"pool\""
+                + " interface=\"io.lettuce.core.support.AsyncPool\" target=\"(kim.redis.node=test)\" field=\"pool\"/>",
+                "io.lettuce.core,io.lettuce.core.api,io.lettuce.core.api.sync,io.lettuce.core.support");
+    }
+
+    /** A bundle {@code name} 1.0.0 of one handler component of {@code cmd} with {@code reference}. */
+    private static void handlerOfANode(Path jar, String name, Class<? extends CommandHandler> handler, int cmd,
+            String reference, String imports) throws IOException {
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.popping\">\n"
-                + "  <implementation class=\"" + PopHandler.class.getName() + "\"/>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"" + name + "\">\n"
+                + "  <implementation class=\"" + handler.getName() + "\"/>\n"
                 + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
                 + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
-                + "  <reference name=\"pool\" interface=\"io.lettuce.core.support.AsyncPool\""
-                + " target=\"(kim.redis.node=test)\" field=\"pool\"/>\n"
+                + "  " + reference + "\n"
                 + "</scr:component>\n";
-        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.popping", "Bundle-Version", "1.0.0",
-                "Import-Package", "org.kimserver.api,io.lettuce.core,io.lettuce.core.api,io.lettuce.core.api.sync,"
-                        + "io.lettuce.core.support", "Service-Component", "OSGI-INF/popping.xml"),
-                Map.of("OSGI-INF/popping.xml", TestBundles.utf8(xml),
-                        PopHandler.class.getName().replace('.', '/') + ".class",
-                        TestBundles.classBytes(PopHandler.class)));
+        String component = "OSGI-INF/" + name + ".xml";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", name, "Bundle-Version", "1.0.0",
+                "Import-Package", "org.kimserver.api," + imports, "Service-Component", component),
+                Map.of(component, TestBundles.utf8(xml), handler.getName().replace('.', '/') + ".class",
+                        TestBundles.classBytes(handler)));
     }
 
     static byte[] classBytes(Class<?> type) throws IOException {

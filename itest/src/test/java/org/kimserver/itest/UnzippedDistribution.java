@@ -154,6 +154,13 @@ final class UnzippedDistribution implements AutoCloseable {
         }
     }
 
+    /** {@code bin/kimserver start}, which must succeed, then {@link #awaitCommand} of {@code cmd}. */
+    void startServing(String cmd) throws Exception {
+        Result start = kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        awaitCommand(cmd);
+    }
+
     /** Waits up to 20 s for kim:cmds to list {@code cmd} (a module's handlers come up after the start). */
     void awaitCommand(String cmd) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
