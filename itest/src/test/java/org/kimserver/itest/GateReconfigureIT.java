@@ -179,19 +179,20 @@ public class GateReconfigureIT {
 
     @Test
     public void aMoveToABusyPortKeepsTheOldPortServingAndReportsTheProblem() throws Exception {
+        String busyAddress;
         try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              WireClient old = new WireClient(port())) {
+            busyAddress = "127.0.0.1:" + busy.getLocalPort();
             assertEquals("a", echoed(old, 1, "a"));
             change(Map.of("gate.port", busy.getLocalPort()));
-            KimContainer.await("the failed move reported as a problem",
-                    () -> aProblemSays("127.0.0.1:" + busy.getLocalPort()));
+            KimContainer.await("the failed move reported as a problem", () -> aProblemSays(busyAddress));
             assertEquals("b", echoed(old, 2, "b"));
             assertTrue("new clients are still served on the old port", served(port()));
             assertEquals("listening", state("kim.gate.state"));
             assertEquals("127.0.0.1:" + port(), state("kim.gate.address"));
         }
         restoreConfiguration();
-        KimContainer.await("the problem gone once the configuration is back", () -> !aProblemSays("127.0.0.1:"));
+        KimContainer.await("the problem gone once the configuration is back", () -> !aProblemSays(busyAddress));
     }
 
     @Test

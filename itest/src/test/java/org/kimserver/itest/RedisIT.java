@@ -9,9 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
@@ -45,6 +47,60 @@ public class RedisIT {
         }
         String redis = dist.kimserver("console", "-w", "1", "kim:redis").output();
         assertTrue(redis, redis.matches("(?s).*\\ntest +127\\.0\\.0\\.1:6379/0 +3 .*"));
+    }
+
+    @Test
+    public void aNodeChangedUnderLoadFailsNoRequest() throws Exception {
+        dist = UnzippedDistribution.unzip("kimserver-redis-change");
+        dist.startServing(Integer.toString(CMD));
+        try (WireClient first = new WireClient(dist.gatePort())) {
+            awaitDone(first, 1); // the node's connection comes just after the start
+        }
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AtomicLong done = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> clients = new ArrayList<>();
+        // 20 clients, each with bursts of 25 pipelined requests: about 500 calls in progress at any time.
+        for (int c = 0; c < 20; c++) {
+            WireClient client = new WireClient(dist.gatePort());
+            clients.add(Thread.ofPlatform().start(() -> {
+                try (client) {
+                    for (int seq = 1; !stop.get(); seq += 25) {
+                        for (int i = 0; i < 25; i++) {
+                            client.send(WireClient.request(CMD, seq + i, ""));
+                        }
+                        for (int i = 0; i < 25; i++) {
+                            WireClient.Frame reply = client.read();
+                            if (reply.code() != 0) {
+                                failures.add("seq " + reply.seq() + ": code " + reply.code() + " " + reply.msg());
+                            }
+                            done.incrementAndGet();
+                        }
+                    }
+                } catch (Exception e) {
+                    failures.add(e.toString());
+                }
+            }));
+        }
+        try {
+            UnzippedDistribution.await("requests served", 20, () -> done.get() > 500);
+            // Each change makes a new client; the old one goes while the callers that took its connection just
+            // before still use it.
+            for (String size : List.of("4", "3", "4")) {
+                String closed = "client of 127.0.0.1:6379/0 closed";
+                int before = dist.workerLog(1).split(closed, -1).length;
+                dist.editConfig(json -> json.replaceFirst("\"max_conn_cnt\": \\d+\n", "\"max_conn_cnt\": " + size
+                        + "\n"));
+                UnzippedDistribution.await("the old client closed", 20,
+                        () -> dist.workerLog(1).split(closed, -1).length > before);
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : clients) {
+                t.join(10_000);
+            }
+        }
+        assertEquals("failed requests of " + done.get(), List.of(), failures);
     }
 
     @Test

@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A node whose address, credentials or pool size change gets a new client beside the old one: its services are
  * registered before the old ones go (once its shared connection is connected, or after {@link #HANDOVER} if it cannot
- * connect), so a handler bound to the shared connection moves to the new one without a moment with none. A change
- * that leaves those as they were changes nothing.
+ * connect), so a handler bound to the shared connection moves to the new one without a moment with none; the old
+ * client is closed only once the calls that took its connection just before can have ended. A change that leaves
+ * those as they were changes nothing.
  */
 @Component(service = RedisNode.class, immediate = true, configurationPid = "kimserver.redis",
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -62,6 +63,10 @@ public final class RedisNode {
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(700);
     /** How long the old client serves after a change while the new one cannot connect. */
     static final Duration HANDOVER = Duration.ofSeconds(2);
+    /** How long a replaced client stays open after its services are gone, for the calls that took them just before. */
+    static final Duration RETIRE_GRACE = COMMAND_TIMEOUT.plusMillis(200);
+    /** How long a replaced client waits at most for its borrowed dedicated connections (blocking commands). */
+    static final Duration RETIRE_MAX = Duration.ofSeconds(30);
 
     @ObjectClassDefinition(name = "kimserver Redis node", description = "redis.<node> of etc/kimserver.json")
     @interface Config {
@@ -263,19 +268,51 @@ public final class RedisNode {
         }
 
         private void retirePrevious() {
-            Client before;
-            synchronized (this) {
-                before = previous;
-                previous = null;
-            }
+            Client before = takePrevious();
             if (before != null) {
-                before.close();
+                before.retire();
             }
         }
 
-        /** Unregisters the services (the handlers bound to them move to the next client's), then closes it all. */
+        private synchronized Client takePrevious() {
+            Client before = previous;
+            previous = null;
+            return before;
+        }
+
+        /** Unregisters the services and closes it all at once: the node is gone, or the component stops. */
         void close() {
-            retirePrevious();
+            Client before = takePrevious();
+            if (before != null) {
+                before.close();
+            }
+            unregister();
+            shutDown();
+        }
+
+        /**
+         * Unregisters the services now, so that the handlers bound to them move to the next client's, and closes the
+         * rest on another thread once the calls that took them just before have ended: after {@link #RETIRE_GRACE}
+         * (longer than any command but a blocking one may take) and once the dedicated connections borrowed are back,
+         * waiting at most {@link #RETIRE_MAX} for those.
+         */
+        void retire() {
+            unregister();
+            Thread.ofVirtual().name("kim-redis-retire-" + node).start(() -> {
+                long until = System.nanoTime() + RETIRE_MAX.toNanos();
+                try {
+                    Thread.sleep(RETIRE_GRACE);
+                    while (pool.getObjectCount() - pool.getIdle() > 0 && System.nanoTime() - until < 0) {
+                        Thread.sleep(50);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                shutDown();
+            });
+        }
+
+        private void unregister() {
             synchronized (this) {
                 closed = true;
                 if (sharedRegistration != null) {
@@ -285,6 +322,9 @@ public final class RedisNode {
             connector.interrupt();
             poolRegistration.unregister();
             clientRegistration.unregister();
+        }
+
+        private void shutDown() {
             pool.closeAsync().toCompletableFuture().join();
             if (shared != null) {
                 shared.close(); // the commands sent on it have their replies first
