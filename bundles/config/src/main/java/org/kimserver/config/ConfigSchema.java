@@ -5,8 +5,10 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.kimserver.config.ConfigKey.Type;
 
 /**
@@ -107,6 +109,33 @@ public final class ConfigSchema {
             new ConfigKey("database.nodes.<node>.max_conn_cnt", MYSQL_FACTORY_PID, Type.INTEGER, 5, 0, 1024,
                     List.of(), true, null, "Pooled connections; 0: the default"),
             string("database.nodes.<node>.name", MYSQL_FACTORY_PID, "mysql", "Database name"));
+
+    /**
+     * What a node may be called: it becomes part of a configuration PID (a file name of Config Admin's store, hence
+     * the length) and of service filters ({@code (kim.db.node=test)}).
+     */
+    static final Pattern NODE_NAME = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9_.-]{1,64}");
+
+    /** The form of a string key's value, and what to call it when a value has another. */
+    private record Form(Pattern pattern, String what) {
+    }
+
+    /** A host name or an IPv4 address; or an IPv6 address. No port, path or options: they are keys of their own. */
+    private static final Form HOST = new Form(Pattern.compile("[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*"),
+            "a host name or an IP address (no port: it is a key of its own)");
+    /** Keys whose non-empty values must have a form, beyond their type; the database name goes into the JDBC URL. */
+    private static final Map<String, Form> FORMS = Map.of(
+            "redis.<node>.host", HOST,
+            "database.nodes.<node>.host", HOST,
+            "database.nodes.<node>.name", new Form(Pattern.compile("[A-Za-z0-9_$]{1,64}"),
+                    "a database name: letters, digits, '_' and '$', at most 64"));
+
+    /** Why a non-empty {@code value} of key {@code name} is not of the key's form, or null when it is (or has none). */
+    static String formProblem(String name, String value) {
+        Form form = FORMS.get(name);
+        return form == null || value.isEmpty() || form.pattern().matcher(value).matches() ? null
+                : "\"" + value + "\" is not " + form.what();
+    }
 
     private ConfigSchema() {
     }

@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code etc/kimserver.json}, validated and turned into Config Admin configurations.
@@ -35,9 +34,6 @@ import java.util.regex.Pattern;
  * starts.
  */
 public final class KimConfig {
-    /** What a node of redis or database.nodes may be called. */
-    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
-
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -150,9 +146,9 @@ public final class KimConfig {
                 List<String> names = object.keys();
                 for (String node : names) {
                     // The name becomes part of a configuration PID and of service filters ((kim.db.node=test)).
-                    if (!NODE_NAME.matcher(node).matches()) {
+                    if (!ConfigSchema.NODE_NAME.matcher(node).matches()) {
                         throw new ConfigException("key '" + object.path() + "': node name \"" + node + "\" is not"
-                                + " a name: use letters, digits, '_', '-' and '.'");
+                                + " a name: use letters, digits, '_', '-' and '.', at most 64 (not . or ..)");
                     }
                 }
                 values.nodes.put(object.path(), names);
@@ -168,6 +164,10 @@ public final class KimConfig {
                 boolean required = key.required()
                         || key.requiredIf() != null && Boolean.TRUE.equals(read.get(key.requiredIf()));
                 Object value = object.value(key, required);
+                String badForm = value instanceof String text ? ConfigSchema.formProblem(key.name(), text) : null;
+                if (badForm != null) {
+                    throw new ConfigException("key '" + prefix + member + "': " + badForm);
+                }
                 read.put(member, value);
                 values.byName.put(prefix + member, value);
             }

@@ -144,7 +144,11 @@ public class KimConfigTest {
                 "out of range");
         assertRejected(original().replace("\"port\": 6379", "\"port\": \"x\""), "'redis.test.port'");
         assertRejected(original().replace("\"user\": \"root\", ", ""), "'database.nodes.test.user'");
-        for (String name : new String[] {"*", "x)(y", "", "a b"}) {
+        assertRejected(original().replace("\"host\": \"127.0.0.1\", \"port\": 6379",
+                "\"host\": \"127.0.0.1:6379\", \"port\": 6379"), "'redis.test.host'", "is not a host name");
+        assertRejected(original().replace("\"user\": \"root\", ", "\"user\": \"root\", \"name\": \"kim?allowLoadLocalInfile=true\", "),
+                "'database.nodes.test.name'", "is not a database name");
+        for (String name : new String[] {"*", "x)(y", "", "a b", ".", "..", "z".repeat(65)}) {
             assertRejected(original().replace("\"redis\": {\"test\"", "\"redis\": {\"" + name.replace("\"", "") + "\""),
                     "'redis'", "node name \"" + name + "\" is not a name");
         }
