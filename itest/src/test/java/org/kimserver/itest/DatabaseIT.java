@@ -4,8 +4,13 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -145,6 +150,44 @@ public class DatabaseIT {
                 }
                 assertEquals("no pool opened or closed", log.split("database node test: pool").length,
                         dist.workerLog(1).split("database node test: pool").length);
+            }
+        }
+    }
+
+    @Test
+    public void aDatabaseThatAcceptsButNeverAnswersCostsPipelinedRequestsOneConnectTimeoutInAll() throws Exception {
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // and never a byte back, as a hung or firewalled database
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            dist = UnzippedDistribution.unzip("kimserver-db-silent");
+            dist.editConfig(json -> json.replace("\"port\": 3306", "\"port\": " + silent.getLocalPort()));
+            dist.startServing(Integer.toString(CMD));
+            try (WireClient client = new WireClient(dist.gatePort())) {
+                long sent = System.nanoTime();
+                for (int seq = 1; seq <= 10; seq++) {
+                    client.send(WireClient.request(CMD, seq, ""));
+                }
+                for (int seq = 1; seq <= 10; seq++) {
+                    WireClient.Frame reply = client.read();
+                    assertEquals(seq, reply.seq());
+                    assertEquals(reply.msg(), 12009, reply.code());
+                }
+                long allMs = (System.nanoTime() - sent) / 1_000_000;
+                // The first finds out (the driver's connect timeout); the others are answered at once, not each
+                // after a try of its own.
+                assertTrue("10 pipelined requests answered in " + allMs + " ms", allMs < 3000);
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
             }
         }
     }

@@ -8,13 +8,15 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
  * The {@link DataSource} a node's handlers get: its pool, except that while the database cannot be reached (the
- * last attempt to connect failed and no connection is open) a caller is answered at once, and one caller every
- * {@value #PROBE_MS} ms tries to connect, so a database that comes back is used again within about that long. A
+ * last attempt to connect failed and no connection is open) a caller is answered at once, and a caller starts a
+ * try to connect, in the background, at most every {@value #PROBE_MS} ms, so a database that comes back is used
+ * again within about that long. A
  * caller waits up to {@value #WAIT_MS} ms for a free connection, as the original's queue did, looking every
  * {@value #SLICE_MS} ms whether the database went meanwhile. HikariCP alone would make every caller wait its whole
  * connection timeout, also for a database that is gone.
@@ -33,6 +35,7 @@ final class NodeDataSource extends ForwardingDataSource {
     private final HikariDataSource pool;
     private final ConnectionWatch watch;
     private final AtomicLong nextProbe = new AtomicLong(System.nanoTime());
+    private final AtomicBoolean probing = new AtomicBoolean();
     private final Failures failures;
 
     NodeDataSource(String node, HikariDataSource pool, ConnectionWatch watch, Failures failures) {
@@ -47,16 +50,10 @@ final class NodeDataSource extends ForwardingDataSource {
     public Connection getConnection() throws SQLException {
         SQLException down = watch.failure();
         if (down != null && openConnections() == 0) {
-            if (!probeDue()) {
-                throw unreachable(down);
+            if (probeDue() && probing.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("kim-db-probe-" + node).start(this::probe);
             }
-            // The probe connects by itself, not through the pool: a caller waiting in the pool keeps HikariCP
-            // retrying with a back-off that grows to seconds, which would delay the use of a database that is back.
-            try (Connection probe = watch.getConnection()) {
-                // reachable again: the pool connects from now on
-            } catch (SQLException e) {
-                throw unreachable(e);
-            }
+            throw unreachable(down);
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
         while (true) {
@@ -77,6 +74,21 @@ final class NodeDataSource extends ForwardingDataSource {
                 failed(e);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Tries to connect, by itself and not through the pool: a caller waiting in the pool keeps HikariCP retrying with
+     * a back-off that grows to seconds, which would delay the use of a database that is back. On a thread of its own:
+     * a database that accepts connections but does not answer would hold each caller for the connect timeout.
+     */
+    private void probe() {
+        try (Connection connection = watch.getConnection()) {
+            // reachable again: the pool connects from now on
+        } catch (SQLException e) {
+            // still not: the watch has the failure, which callers are told
+        } finally {
+            probing.set(false);
         }
     }
 
