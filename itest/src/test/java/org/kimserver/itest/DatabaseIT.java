@@ -115,7 +115,7 @@ public class DatabaseIT {
                 Matcher node = Pattern.compile("(?m)^test +127\\.0\\.0\\.1:\\d+/mysql +10 +\\d+ +\\d+ +\\d+ +(\\d+) +\\d+ +(.*)$")
                         .matcher(db);
                 assertTrue(db, node.find() && Long.parseLong(node.group(1)) >= 10
-                        && node.group(2).startsWith("database node test cannot be reached: "));
+                        && node.group(2).startsWith("cannot be reached: "));
 
                 // The manager has the worker's problems from its reports, which come every second.
                 UnzippedDistribution.await("the mysql problem in kim:info", 10, () -> dist.kimserver("console",

@@ -102,10 +102,9 @@ final class NodeDataSource extends ForwardingDataSource {
     }
 
     private SQLTransientConnectionException unreachable(SQLException cause) {
-        SQLTransientConnectionException e = new SQLTransientConnectionException("database node " + node
-                + " cannot be reached: " + cause.getMessage(), "08001", cause);
-        failed(e);
-        return e;
+        failures.add("cannot be reached: " + cause.getMessage()); // kim:db's row names the node
+        return new SQLTransientConnectionException("database node " + node + " cannot be reached: "
+                + cause.getMessage(), "08001", cause);
     }
 
     /** Since when the database cannot be reached (the last attempt to connect failed, none is open), or null. */

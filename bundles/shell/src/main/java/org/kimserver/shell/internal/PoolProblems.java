@@ -14,6 +14,8 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 /** A database or Redis node that cannot be reached is a problem in {@code kim:info}, since it could not. */
 @Component(service = ProblemReporter.class)
 public final class PoolProblems implements ProblemReporter {
+    private static final String UNREACHABLE = "cannot be reached";
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<PoolDiagnostics> diagnostics;
 
@@ -23,8 +25,10 @@ public final class PoolProblems implements ProblemReporter {
         for (PoolDiagnostics d : diagnostics) {
             for (PoolStatistics p : d.pools()) {
                 if (p.unreachableSince() != null) {
-                    problems.add(new Problem(p.kind() + " node " + p.node() + " (" + p.address() + ")",
-                            "cannot be reached" + (p.lastError() == null ? "" : ": " + p.lastError()),
+                    String last = p.lastError();
+                    String reason = last == null ? UNREACHABLE : last.startsWith(UNREACHABLE) ? last
+                            : UNREACHABLE + ": " + last;
+                    problems.add(new Problem(p.kind() + " node " + p.node() + " (" + p.address() + ")", reason,
                             p.unreachableSince()));
                 }
             }
