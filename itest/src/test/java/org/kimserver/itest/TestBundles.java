@@ -13,7 +13,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.kimserver.api.CommandHandler;
-import org.kimserver.itest.dedicated.PopHandler;
 import org.kimserver.itest.sleepy.SleepHandler;
 import org.kimserver.itest.versioned.VersionedHandler;
 
@@ -94,27 +93,29 @@ final class TestBundles {
      * "test" by the service property {@code kim.db.node}, which runs {@code select sleep(<request data>)}.
      */
     static void sleepy(Path jar, int cmd) throws IOException {
-        handlerOfANode(jar, "kim.itest.sleepy", SleepHandler.class, cmd, "<reference name=\"db\""
+        handlerOfANode(jar, "kim.itest.sleepy", SleepHandler.class.getName(), cmd, "<reference name=\"db\""
                 + " interface=\"javax.sql.DataSource\" target=\"(kim.db.node=test)\" field=\"db\" policy=\"dynamic\"/>",
                 "javax.sql");
     }
 
     /**
-     * Writes {@code kim.itest.popping}: one handler of {@code cmd} ({@link PopHandler}) bound to Redis node "test"'s
-     * dedicated connections (its AsyncPool), which blocks in {@code BLPOP} for the request data's seconds.
+     * Writes {@code kim.itest.popping}: one handler of {@code cmd} ({@code dedicated.PopHandler}) bound to Redis node
+     * "test"'s dedicated connections (its AsyncPool), which blocks in {@code BLPOP} for the request data's seconds.
      */
     static void popping(Path jar, int cmd) throws IOException {
-        handlerOfANode(jar, "kim.itest.popping", PopHandler.class, cmd, "<reference name=\"pool\""
+        // By name: the test JVM has no Lettuce to load the class with (see itest/pom.xml), only its bytes are packed.
+        handlerOfANode(jar, "kim.itest.popping", "org.kimserver.itest.dedicated.PopHandler", cmd,
+                "<reference name=\"pool\""
                 + " interface=\"io.lettuce.core.support.AsyncPool\" target=\"(kim.redis.node=test)\" field=\"pool\"/>",
                 "io.lettuce.core,io.lettuce.core.api,io.lettuce.core.api.sync,io.lettuce.core.support");
     }
 
-    /** A bundle {@code name} 1.0.0 of one handler component of {@code cmd} with {@code reference}. */
-    private static void handlerOfANode(Path jar, String name, Class<? extends CommandHandler> handler, int cmd,
-            String reference, String imports) throws IOException {
+    /** A bundle {@code name} 1.0.0 of one handler component (class {@code handler}) of {@code cmd}, {@code reference}. */
+    private static void handlerOfANode(Path jar, String name, String handler, int cmd, String reference,
+            String imports) throws IOException {
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"" + name + "\">\n"
-                + "  <implementation class=\"" + handler.getName() + "\"/>\n"
+                + "  <implementation class=\"" + handler + "\"/>\n"
                 + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
                 + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
                 + "  " + reference + "\n"
@@ -122,12 +123,16 @@ final class TestBundles {
         String component = "OSGI-INF/" + name + ".xml";
         TestBundles.write(jar, Map.of("Bundle-SymbolicName", name, "Bundle-Version", "1.0.0",
                 "Import-Package", "org.kimserver.api," + imports, "Service-Component", component),
-                Map.of(component, TestBundles.utf8(xml), handler.getName().replace('.', '/') + ".class",
-                        TestBundles.classBytes(handler)));
+                Map.of(component, TestBundles.utf8(xml), handler.replace('.', '/') + ".class", classBytes(handler)));
     }
 
     static byte[] classBytes(Class<?> type) throws IOException {
-        try (InputStream in = type.getResourceAsStream("/" + type.getName().replace('.', '/') + ".class")) {
+        return classBytes(type.getName());
+    }
+
+    /** The bytes of a class of the tests, read as a resource: the class need not be loadable here. */
+    private static byte[] classBytes(String className) throws IOException {
+        try (InputStream in = TestBundles.class.getResourceAsStream("/" + className.replace('.', '/') + ".class")) {
             return in.readAllBytes();
         }
     }
