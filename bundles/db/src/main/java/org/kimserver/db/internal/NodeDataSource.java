@@ -16,10 +16,9 @@ import javax.sql.DataSource;
  * The {@link DataSource} a node's handlers get: its pool, except that while the database cannot be reached (the
  * last attempt to connect failed and no connection is open) a caller is answered at once, and a caller starts a
  * try to connect, in the background, at most every {@value #PROBE_MS} ms, so a database that comes back is used
- * again within about that long. A
- * caller waits up to {@value #WAIT_MS} ms for a free connection, as the original's queue did, looking every
- * {@value #SLICE_MS} ms whether the database went meanwhile. HikariCP alone would make every caller wait its whole
- * connection timeout, also for a database that is gone.
+ * again within about that long. A caller waits up to {@value #WAIT_MS} ms for a free connection, as the original's
+ * queue did, looking every {@value #SLICE_MS} ms whether the database went meanwhile. HikariCP alone would make every
+ * caller wait its whole connection timeout, also for a database that is gone.
  */
 final class NodeDataSource extends ForwardingDataSource {
     /** How long a caller waits for a connection while all are in use: the original's limit, 12008 after it. */

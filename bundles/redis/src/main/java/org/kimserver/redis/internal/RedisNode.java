@@ -19,6 +19,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Hashtable;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.kimserver.api.diag.PoolStatistics;
 import org.kimserver.api.pool.RedisErrors;
@@ -107,6 +110,8 @@ public final class RedisNode {
     private volatile String lastError;
     /** The client serving now; the one before it serves until this one's shared connection is registered. */
     private volatile Client current;
+    /** Replaced clients not yet closed: they are when the component stops. */
+    private final Set<Client> retiring = ConcurrentHashMap.newKeySet();
 
     @Activate
     void activate(BundleContext context, Config config) {
@@ -128,6 +133,7 @@ public final class RedisNode {
     @Deactivate
     void deactivate() {
         current.close();
+        retiring.forEach(Client::shutDown);
     }
 
     PoolStatistics statistics() {
@@ -166,6 +172,7 @@ public final class RedisNode {
         private Client previous;
         private ServiceRegistration<?> sharedRegistration;
         private boolean closed;
+        private final AtomicBoolean shutDown = new AtomicBoolean();
         volatile StatefulRedisConnection<String, String> shared;
         /**
          * Since when the shared connection cannot be made or was lost, or null (also while the first attempt to
@@ -298,6 +305,7 @@ public final class RedisNode {
          */
         void retire() {
             unregister();
+            retiring.add(this);
             Thread.ofVirtual().name("kim-redis-retire-" + node).start(() -> {
                 long until = System.nanoTime() + RETIRE_MAX.toNanos();
                 try {
@@ -324,7 +332,12 @@ public final class RedisNode {
             clientRegistration.unregister();
         }
 
+        /** Closes the pool, the shared connection and the client, once: at the end of a retirement or a stop. */
         private void shutDown() {
+            if (!shutDown.compareAndSet(false, true)) {
+                return;
+            }
+            retiring.remove(this);
             pool.closeAsync().toCompletableFuture().join();
             if (shared != null) {
                 shared.close(); // the commands sent on it have their replies first
