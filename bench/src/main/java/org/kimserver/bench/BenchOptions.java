@@ -60,9 +60,12 @@ record BenchOptions(String host, int port, int cmd, int users, int packets, int 
         if (port > 65535) {
             throw new IllegalArgumentException("<port> " + port + " is out of range");
         }
+        // With --duration, bursts are sent for that long and <packets> is not used: 0 is as good as any.
+        int packets = (int) (duration > 0 ? nonNegative("<packets>", positional.get(4))
+                : positive("<packets>", positional.get(4)));
         return new BenchOptions(positional.get(0), port, (int) positive("<cmd>", positional.get(2)),
-                (int) positive("<users>", positional.get(3)), (int) positive("<packets>", positional.get(4)), burst,
-                pause, duration, threads, timeout, progress, frameWrites);
+                (int) positive("<users>", positional.get(3)), packets, burst, pause, duration, threads, timeout,
+                progress, frameWrites);
     }
 
     boolean timed() {

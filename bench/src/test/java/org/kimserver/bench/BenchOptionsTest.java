@@ -39,6 +39,12 @@ public class BenchOptionsTest {
     }
 
     @Test
+    public void withADurationPacketsMayBeZero() {
+        assertTrue(BenchOptions.parse(new String[] {"--duration", "12", "h", "1", "1005", "50", "0"}).timed());
+        assertMessage("<packets> must be above 0", "h", "1", "1005", "50", "0");
+    }
+
+    @Test
     public void badArgumentsSayWhat() {
         assertMessage("expected 5 arguments, got 3", "h", "1", "1001");
         assertMessage("<users> must be above 0", "h", "1", "1001", "0", "1");

@@ -210,6 +210,32 @@ public class ContainerIT {
     }
 
     @Test
+    public void aLogLevelSetFromTheShellLastsUntilAnEditOfLogLevelNotOfAnotherKey() throws Exception {
+        Path file = home().resolve("etc/kimserver.json");
+        String original = Files.readString(file);
+        String kept = "log4j2.logger.org_kimserver_itest_kept.level";
+        try {
+            shell("kim:loglevel debug org.kimserver.itest.kept");
+            assertEquals("DEBUG", property("org.ops4j.pax.logging", kept));
+            Files.writeString(file, original.replace("\"max_clients\": 20000", "\"max_clients\": 19999"));
+            await("max_clients applied", () -> Integer.valueOf(19999).equals(property("kimserver.gate", "max.clients")));
+            assertEquals("the shell's level after an edit of max_clients", "DEBUG",
+                    property("org.ops4j.pax.logging", kept));
+
+            Files.writeString(file, original.replace("\"max_clients\": 20000", "\"max_clients\": 19999")
+                    .replace("\"log_level\": \"info\"", "\"log_level\": \"warn\""));
+            await("log_level applied", () -> "WARN".equals(property("org.ops4j.pax.logging",
+                    "log4j2.rootLogger.level")));
+            assertEquals("the shell's level after an edit of log_level", null,
+                    property("org.ops4j.pax.logging", kept));
+        } finally {
+            Files.writeString(file, original);
+        }
+        await("original restored", () -> "INFO".equals(property("org.ops4j.pax.logging", "log4j2.rootLogger.level"))
+                && Integer.valueOf(20000).equals(property("kimserver.gate", "max.clients")));
+    }
+
+    @Test
     public void deployInstallsUpdatesAndRemovesBundlesRefreshingOnlyWhatIsWired() throws Exception {
         Path deploy = home().resolve("deploy");
         Path provider = deploy.resolve("hot-provider.jar");

@@ -58,6 +58,8 @@ public final class JsonConfigPublisher implements ProblemReporter {
     private String processTag;
     private ConfigFileWatch watch;
     private ScheduledExecutorService watcher;
+    /** The logging properties last published from the file; null before the first. */
+    private Map<String, Object> publishedLogging;
     private Path reloadOut;
     /** The launcher's handler, which does nothing: put back when this component goes. */
     private SignalHandler previousHangup;
@@ -118,9 +120,14 @@ public final class JsonConfigPublisher implements ProblemReporter {
         watcher.shutdownNow();
     }
 
+    /** Under the watch's lock (ConfigFileWatch.check). */
     private void apply(KimConfig config) throws IOException, InvalidSyntaxException {
-        configAdmin.getConfiguration(PaxLoggingConfiguration.PID, "?")
-                .updateIfDifferent(dictionary(PaxLoggingConfiguration.properties(config.log(), logDir, processTag)));
+        Map<String, Object> logging = PaxLoggingConfiguration.properties(config.log(), logDir, processTag);
+        // Only when the file's logging keys changed: kim:loglevel's levels stand until then, whatever else is edited.
+        if (!logging.equals(publishedLogging)) {
+            configAdmin.getConfiguration(PaxLoggingConfiguration.PID, "?").updateIfDifferent(dictionary(logging));
+            publishedLogging = logging;
+        }
         for (var entry : config.configurations().entrySet()) {
             configAdmin.getConfiguration(entry.getKey(), "?").updateIfDifferent(dictionary(entry.getValue()));
         }
