@@ -25,10 +25,13 @@ import org.osgi.service.component.runtime.dto.UnsatisfiedReferenceDTO;
 public final class ComponentProblems implements ProblemReporter {
     /**
      * How long a component must stay disabled to be a problem: SCR shows every component of a bundle disabled for a
-     * moment while the bundle starts or stops (a module deployed as the worker comes up), which is nothing wrong.
+     * moment while the bundle starts or stops (a module deployed as the worker comes up), which is nothing wrong; so
+     * are the configurations of a description it has enabled and not yet got round to.
      */
     static final Duration DISABLED_FOR = Duration.ofSeconds(2);
     private static final String DISABLED = "disabled";
+    /** Felix SCR's state of a configuration whose description it is still enabling (it does so asynchronously). */
+    private static final int BEING_ENABLED = -1;
     private final Clock clock = Clock.systemUTC();
     private final Sightings sightings = new Sightings(clock);
 
@@ -44,6 +47,7 @@ public final class ComponentProblems implements ProblemReporter {
     static String reason(ComponentDescriptionDTO desc, ComponentConfigurationDTO config) {
         return switch (config.state) {
             case ComponentConfigurationDTO.SATISFIED, ComponentConfigurationDTO.ACTIVE -> null;
+            case BEING_ENABLED -> DISABLED;
             case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION ->
                     "waiting for configuration " + String.join(", ", desc.configurationPid);
             case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> {
