@@ -117,9 +117,9 @@ public class DeployFolderIT {
         Files.copy(v1, jar);
         try {
             KimContainer.await("1.0.0 serving", () -> answer(cmd).equals("1.0.0"));
-            Path v2 = Files.createTempFile("versioned", ".jar");
+            Path v2 = Files.createTempFile(deploy(), "versioned", ".tmp"); // deploy/ takes only *.jar
             TestBundles.versioned(v2, cmd, "1.0.1", TestBundles.Versioned.NEEDS_A_MISSING_SERVICE);
-            Files.move(v2, jar, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(v2, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             KimContainer.await("1.0.1 installed beside 1.0.0", () -> Arrays.stream(context.getBundles())
                     .filter(b -> b.getSymbolicName().equals("kim.itest.versioned")).count() == 2);
             Thread.sleep(1000); // five polls of deploy/: the old version must not go meanwhile
@@ -128,7 +128,11 @@ public class DeployFolderIT {
             // A roll-back: the old jar again. Only the new version goes; the old one never stopped serving.
             Bundle old = Arrays.stream(context.getBundles()).filter(b -> b.getVersion().toString().equals("1.0.0")
                     && b.getSymbolicName().equals("kim.itest.versioned")).findFirst().orElseThrow();
-            Files.copy(v1, jar, StandardCopyOption.REPLACE_EXISTING);
+            // Renamed in, as the new version was: Files.copy replaces a file by deleting it first, and a poll of
+            // deploy/ in between would see the jar removed (every version uninstalled), then a new jar.
+            Path again = Files.createTempFile(deploy(), "versioned", ".tmp");
+            Files.copy(v1, again, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(again, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             KimContainer.await("1.0.1 uninstalled", () -> activeVersions("kim.itest.versioned")
                     .equals(List.of("1.0.0")));
             assertEquals("the same bundle, never stopped", Bundle.ACTIVE, old.getState());
