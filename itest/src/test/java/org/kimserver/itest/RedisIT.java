@@ -120,6 +120,17 @@ public class RedisIT {
 
                 redis.startAgain();
                 BackendFaults.servedAgainWithinTwoSeconds(client, CMD);
+
+                // A connection lost while Redis is up (its idle timeout, a proxy's restart; here CLIENT KILL) is made
+                // again at once, not after the 500 ms between the tries to reach a Redis that is down.
+                redisCli(redis.port(), "client", "kill", "type", "normal");
+                long killed = System.nanoTime();
+                int seq = 10_000;
+                while (client.send(WireClient.request(CMD, ++seq, "")).read().code() != 0) {
+                    assertTrue("served again", System.nanoTime() - killed < TimeUnit.SECONDS.toNanos(5));
+                }
+                long backMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+                assertTrue("served again " + backMs + " ms after the kill", backMs < 450);
                 // The manager has the worker's problems from its reports, which come every second.
                 UnzippedDistribution.await("no redis problem in kim:info", 10,
                         () -> !dist.kimserver("console", "kim:info").output().contains("redis node test"));

@@ -17,7 +17,9 @@ import io.lettuce.core.support.BoundedAsyncPool;
 import io.lettuce.core.support.BoundedPoolConfig;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -98,6 +100,21 @@ public final class RedisNode {
         String address() {
             return host + ":" + port + "/" + database;
         }
+
+        /** What differs from {@code before}: "127.0.0.1:6380/0 instead of 127.0.0.1:6379/0; a new password". */
+        String changesFrom(Target before) {
+            List<String> changes = new ArrayList<>();
+            if (!address().equals(before.address())) {
+                changes.add(address() + " instead of " + before.address());
+            }
+            if (!password.equals(before.password)) {
+                changes.add(password.isEmpty() ? "no password" : "a new password");
+            }
+            if (maxSize != before.maxSize) {
+                changes.add("max_conn_cnt " + maxSize + " instead of " + before.maxSize);
+            }
+            return String.join("; ", changes);
+        }
     }
 
     @Reference
@@ -107,7 +124,6 @@ public final class RedisNode {
     private String node;
     /** Failed commands of every client of this node. */
     private final LongAdder errors = new LongAdder();
-    private volatile String lastError;
     /** The client serving now; the one before it serves until this one's shared connection is registered. */
     private volatile Client current;
     /** Replaced clients not yet closed: they are when the component stops. */
@@ -126,7 +142,7 @@ public final class RedisNode {
         if (target.equals(current.target)) {
             return;
         }
-        LOG.info("Redis node {}: {} instead of {}", node, target.address(), current.target.address());
+        LOG.info("Redis node {}: a new client: {}", node, target.changesFrom(current.target));
         current = new Client(target, current);
     }
 
@@ -144,7 +160,7 @@ public final class RedisNode {
         if (state == null) {
             client.downSince = null; // connected again (the listener's word on it is not relied on)
         }
-        String last = lastError;
+        String last = client.lastError;
         return new PoolStatistics(RedisPools.KIND, node, client.target.address(), client.target.maxSize(),
                 client.pool.getObjectCount() - idle, idle, 0, errors.sum(), 0,
                 state != null ? state + (last == null ? "" : ": " + last) : last, client.downSince);
@@ -174,6 +190,8 @@ public final class RedisNode {
         private boolean closed;
         private final AtomicBoolean shutDown = new AtomicBoolean();
         volatile StatefulRedisConnection<String, String> shared;
+        /** Why its last command or connection failed, or null: a new client starts without the old one's. */
+        volatile String lastError;
         /**
          * Since when the shared connection cannot be made or was lost, or null (also while the first attempt to
          * connect runs: a node that is connecting is no problem yet).

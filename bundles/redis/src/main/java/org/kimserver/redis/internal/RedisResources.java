@@ -14,8 +14,8 @@ import org.osgi.service.component.annotations.Deactivate;
 
 /**
  * The threads every Redis node's client shares (Lettuce's recommended use: one set of resources a process), and how
- * soon a lost connection is tried again: every {@value #RECONNECT_MS} ms, not Lettuce's back-off to 30 s, so that
- * a Redis that is back is used again within about that long.
+ * soon a lost connection is made again: at once, then every {@value #RECONNECT_MS} ms, not Lettuce's back-off to
+ * 30 s, so that a Redis that is back is used again within about that long.
  *
  * <p>Every connection's flushes are consolidated: Lettuce flushes each command on its own, so many callers sharing
  * one connection cost a write system call each per command (two per cmd 1005) on the connection's one event loop.
@@ -31,7 +31,7 @@ public final class RedisResources {
     @Activate
     void activate() {
         resources = DefaultClientResources.builder()
-                .reconnectDelay(Delay.constant(Duration.ofMillis(RECONNECT_MS)))
+                .reconnectDelay(new ReconnectDelay())
                 .nettyCustomizer(new NettyCustomizer() {
                     @Override
                     public void afterChannelInitialized(Channel channel) {
@@ -40,6 +40,17 @@ public final class RedisResources {
                     }
                 })
                 .build();
+    }
+
+    /**
+     * The first try at once: a connection lost while its Redis is up (Redis's idle {@code timeout}, a proxy's
+     * restart, CLIENT KILL) costs no wait; a Redis that is down refuses it at once, and the next tries are spaced.
+     */
+    private static final class ReconnectDelay extends Delay {
+        @Override
+        public Duration createDelay(long attempt) {
+            return attempt <= 1 ? Duration.ZERO : Duration.ofMillis(RECONNECT_MS);
+        }
     }
 
     @Deactivate
