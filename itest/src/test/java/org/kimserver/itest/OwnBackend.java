@@ -45,6 +45,14 @@ abstract class OwnBackend implements AutoCloseable {
         });
     }
 
+    /** Stops the server (SIGSTOP, or SIGCONT when {@code hung} is false): it keeps its connections and answers nothing. */
+    void hang(boolean hung) throws Exception {
+        Process signal = new ProcessBuilder("kill", hung ? "-STOP" : "-CONT", Long.toString(server.pid())).start();
+        if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {
+            throw new AssertionError("kill " + (hung ? "-STOP" : "-CONT") + " " + server.pid() + " failed");
+        }
+    }
+
     /** Kills the server (SIGKILL) and waits for its end. */
     void kill() throws InterruptedException {
         server.destroyForcibly();

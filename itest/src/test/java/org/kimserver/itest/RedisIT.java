@@ -131,6 +131,22 @@ public class RedisIT {
                 }
                 long backMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
                 assertTrue("served again " + backMs + " ms after the kill", backMs < 450);
+
+                // A Redis that hangs keeps its connections and answers nothing: each request gets its error within a
+                // second, and the node is a problem in kim:info until Redis answers again.
+                redis.hang(true);
+                try {
+                    BackendFaults.answeredWithinASecond(client, CMD, 11004, "write redis failed!");
+                    UnzippedDistribution.await("the hung redis in kim:info", 10, () -> dist.kimserver("console",
+                            "kim:info").output().contains("redis node test (127.0.0.1:" + redis.port() + "/0): cannot"
+                            + " be reached: not answering"));
+                } finally {
+                    redis.hang(false);
+                }
+                // No request meanwhile: Redis's late answers to the requests that timed out end the problem.
+                UnzippedDistribution.await("no redis problem in kim:info once it answers", 10,
+                        () -> !dist.kimserver("console", "kim:info").output().contains("redis node test"));
+                assertDone(client, 20_000);
                 // The manager has the worker's problems from its reports, which come every second.
                 UnzippedDistribution.await("no redis problem in kim:info", 10,
                         () -> !dist.kimserver("console", "kim:info").output().contains("redis node test"));

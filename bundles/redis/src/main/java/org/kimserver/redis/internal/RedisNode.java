@@ -3,6 +3,7 @@ package org.kimserver.redis.internal;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
@@ -11,6 +12,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.command.CommandFailedEvent;
 import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.command.CommandSucceededEvent;
 import io.lettuce.core.support.AsyncConnectionPoolSupport;
 import io.lettuce.core.support.AsyncPool;
 import io.lettuce.core.support.BoundedAsyncPool;
@@ -47,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * bounded pool of up to {@code max_conn_cnt} dedicated connections (blocking commands, transactions, pub/sub), each
  * a service with {@value RedisErrors#REDIS_NODE}. The shared connection is registered once it is connected: a
  * Redis that is down at the start is tried every {@value RedisResources#RECONNECT_MS} ms. While a connection is lost,
- * commands are rejected at once (not queued until a timeout), and Lettuce reconnects at that same interval.
+ * commands are rejected at once (not queued until a timeout), and Lettuce reconnects at once, then at that interval.
+ * A Redis that keeps its connections and answers nothing (it hangs) is found by its commands' timeouts and is then,
+ * as one that cannot be connected, a problem in {@code kim:info}, until a command is answered: the late answers to
+ * the commands that timed out are enough, so it ends once Redis answers again even if no caller comes.
  *
  * <p>A node whose address, credentials or pool size change gets a new client beside the old one: its services are
  * registered before the old ones go (once its shared connection is connected, or after {@link #HANDOVER} if it cannot
@@ -156,14 +161,23 @@ public final class RedisNode {
         Client client = current;
         int idle = client.pool.getIdle();
         StatefulRedisConnection<String, String> connection = client.shared;
-        String state = connection == null ? "not connected yet" : connection.isOpen() ? null : "reconnecting";
-        if (state == null) {
+        String state;
+        Instant since;
+        if (connection == null || !connection.isOpen()) {
+            state = connection == null ? "not connected yet" : "reconnecting";
+            since = client.downSince;
+        } else if (client.unansweredSince != null) {
+            state = "not answering";
+            since = client.unansweredSince;
+        } else {
+            state = null;
+            since = null;
             client.downSince = null; // connected again (the listener's word on it is not relied on)
         }
         String last = client.lastError;
         return new PoolStatistics(RedisPools.KIND, node, client.target.address(), client.target.maxSize(),
                 client.pool.getObjectCount() - idle, idle, 0, errors.sum(), 0,
-                state != null ? state + (last == null ? "" : ": " + last) : last, client.downSince);
+                state != null ? state + (last == null ? "" : ": " + last) : last, since);
     }
 
     /** The message of the innermost cause: "WRONGPASS invalid username-password pair", not "Unable to connect". */
@@ -192,6 +206,8 @@ public final class RedisNode {
         volatile StatefulRedisConnection<String, String> shared;
         /** Why its last command or connection failed, or null: a new client starts without the old one's. */
         volatile String lastError;
+        /** Since when its commands time out with none answered since (Redis hangs), or null. */
+        volatile Instant unansweredSince;
         /**
          * Since when the shared connection cannot be made or was lost, or null (also while the first attempt to
          * connect runs: a node that is connecting is no problem yet).
@@ -228,6 +244,16 @@ public final class RedisNode {
                 public void commandFailed(CommandFailedEvent event) {
                     errors.increment();
                     lastError = event.getCause() == null ? "failed" : reason(event.getCause());
+                    if (event.getCause() instanceof RedisCommandTimeoutException && unansweredSince == null) {
+                        unansweredSince = Instant.now();
+                    }
+                }
+
+                @Override
+                public void commandSucceeded(CommandSucceededEvent event) {
+                    if (unansweredSince != null) { // read first: a write per command would cost every caller
+                        unansweredSince = null;
+                    }
                 }
             });
             pool = AsyncConnectionPoolSupport.createBoundedObjectPool(
