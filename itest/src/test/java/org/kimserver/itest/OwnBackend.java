@@ -45,7 +45,7 @@ abstract class OwnBackend implements AutoCloseable {
         });
     }
 
-    /** Stops the server (SIGSTOP, or SIGCONT when {@code hung} is false): it keeps its connections and answers nothing. */
+    /** Hangs the server (SIGSTOP: it keeps its connections and answers nothing), or lets it go on (SIGCONT). */
     void hang(boolean hung) throws Exception {
         Process signal = new ProcessBuilder("kill", hung ? "-STOP" : "-CONT", Long.toString(server.pid())).start();
         if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
@@ -143,9 +144,17 @@ public class RedisIT {
                 } finally {
                     redis.hang(false);
                 }
-                // No request meanwhile: Redis's late answers to the requests that timed out end the problem.
-                UnzippedDistribution.await("no redis problem in kim:info once it answers", 10,
-                        () -> !dist.kimserver("console", "kim:info").output().contains("redis node test"));
+                // No request meanwhile: the PING sent at each look at the node ends the problem.
+                AtomicReference<String> info = new AtomicReference<>();
+                try {
+                    UnzippedDistribution.await("no redis problem in kim:info once it answers", 10, () -> {
+                        info.set(dist.kimserver("console", "kim:info").output());
+                        return !info.get().contains("redis node test");
+                    });
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "; kim:info:\n" + info.get()
+                            + "\nkim:redis:\n" + dist.kimserver("console", "-w", "1", "kim:redis").output(), e);
+                }
                 assertDone(client, 20_000);
                 // The manager has the worker's problems from its reports, which come every second.
                 UnzippedDistribution.await("no redis problem in kim:info", 10,

@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * Redis that is down at the start is tried every {@value RedisResources#RECONNECT_MS} ms. While a connection is lost,
  * commands are rejected at once (not queued until a timeout), and Lettuce reconnects at once, then at that interval.
  * A Redis that keeps its connections and answers nothing (it hangs) is found by its commands' timeouts and is then,
- * as one that cannot be connected, a problem in {@code kim:info}, until a command is answered: the late answers to
- * the commands that timed out are enough, so it ends once Redis answers again even if no caller comes.
+ * as one that cannot be connected, a problem in {@code kim:info}, until a command is answered; each look at the node
+ * meanwhile sends a PING, so that it ends once Redis answers again even if no caller comes (the late answers to
+ * the commands that timed out do not end it: Lettuce does not report them).
  *
  * <p>A node whose address, credentials or pool size change gets a new client beside the old one: its services are
  * registered before the old ones go (once its shared connection is connected, or after {@link #HANDOVER} if it cannot
@@ -169,6 +170,7 @@ public final class RedisNode {
         } else if (client.unansweredSince != null) {
             state = "not answering";
             since = client.unansweredSince;
+            client.probe(connection);
         } else {
             state = null;
             since = null;
@@ -208,6 +210,8 @@ public final class RedisNode {
         volatile String lastError;
         /** Since when its commands time out with none answered since (Redis hangs), or null. */
         volatile Instant unansweredSince;
+        /** A PING is on its way to learn whether Redis answers again. */
+        private final AtomicBoolean probing = new AtomicBoolean();
         /**
          * Since when the shared connection cannot be made or was lost, or null (also while the first attempt to
          * connect runs: a node that is connecting is no problem yet).
@@ -315,6 +319,13 @@ public final class RedisNode {
                         return;
                     }
                 }
+            }
+        }
+
+        /** Sends a PING unless one is on its way: its answer ends the "not answering" even if no caller comes. */
+        void probe(StatefulRedisConnection<String, String> connection) {
+            if (probing.compareAndSet(false, true)) {
+                connection.async().ping().whenComplete((pong, failure) -> probing.set(false));
             }
         }
 
