@@ -9,6 +9,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -373,7 +374,15 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
         while (!stopped) {
             WorkerView now = view(w.index());
             if (now == null || now.pid() != w.pid()) {
-                return "its process (pid " + w.pid() + ") exited";
+                if (!Collections.disjoint(set.keySet(), changes)) {
+                    return "its process (pid " + w.pid() + ") exited";
+                }
+                // Only removals: nothing of the change ran there. A module that ends its worker's process is
+                // deleted to stop that, and may do it once more before the worker has removed it; the next
+                // process deploys the folder, which no longer holds it.
+                LOG.info("deploy/: worker {} (pid {}) exited during the removal; its next process starts without"
+                        + " the removed modules", w.index(), w.pid());
+                return null;
             }
             Map<String, Module> modules = byFile(now.modules());
             long t = System.nanoTime();

@@ -208,6 +208,23 @@ public class ModuleRolloutTest {
     }
 
     @Test
+    public void aDeletionGoesOnWhenTheCanaryExitsBeforeItCouldApplyIt() throws Exception {
+        // A module that ends its worker's process soon after it starts, deleted to stop that: the canary dies of
+        // the module still loaded, not of its removal, and its next process starts without it.
+        bundle("m.jar", "1.0.0");
+        start(Duration.ofSeconds(2));
+        stuck.put(1, views().get(0).modules()); // worker 1 still runs the module, whatever its folder holds
+        Files.delete(deploy.resolve("m.jar"));
+        await(() -> deployed(1).isEmpty(), 10_000);
+        pids.put(1, 201L);
+        stuck.remove(1);
+        await(() -> rollout.outcome("m.jar", "") != null, 10_000);
+        assertEquals("rolled out", rollout.outcome("m.jar", ""));
+        assertEquals(Map.of(), deployed(1));
+        assertEquals(Map.of(), deployed(2));
+    }
+
+    @Test
     public void aJarThatIsNoBundleChangesNothing() throws Exception {
         String good = bundle("m.jar", "1.0.0");
         start(Duration.ZERO);
