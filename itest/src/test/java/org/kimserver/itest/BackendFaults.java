@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.util.concurrent.TimeUnit;
+import org.kimserver.testkit.WireClient;
 
 /** What a client of a command that uses a backend must see while the backend is down, and once it is back. */
 final class BackendFaults {

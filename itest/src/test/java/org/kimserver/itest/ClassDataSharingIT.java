@@ -14,6 +14,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * The class-data archive of the workers: written by the first worker as it exits normally (a stop), mapped by the

@@ -30,6 +30,10 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.itest.failing.FailingComponent;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -72,22 +76,22 @@ public class ContainerIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        return KimContainer.configuration("kimserver-itest", json -> json
-                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\""));
+        return KimContainer.create().config(json -> json
+                .replace("\"server_name\": \"kim-gate\"", "\"server_name\": \"" + SERVER_NAME + "\"")).options();
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
     private Path home() {
-        return KimContainer.home(context);
+        return KimServer.home(context);
     }
 
     private String shell(String command) throws Exception {
-        return KimContainer.shell(commands, command);
+        return KimShell.run(commands, command);
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        KimContainer.await(what, condition);
+        Await.until(what, condition);
     }
 
     private void awaitInfo(String what, Predicate<String> test) throws InterruptedException {
@@ -164,14 +168,14 @@ public class ContainerIT {
     @Test
     public void configurationFromKimserverJsonReachesTheComponents() throws Exception {
         await("kimserver.server configuration", () -> SERVER_NAME.equals(property("kimserver.server", "server.name")));
-        assertEquals(KimContainer.gatePort(), property("kimserver.gate", "gate.port"));
+        assertEquals(KimServer.gatePort(), property("kimserver.gate", "gate.port"));
         assertEquals(6379, property("kimserver.redis~test", "port"));
         assertEquals("root", property("kimserver.mysql~test", "user"));
         assertEquals("INFO", property("org.ops4j.pax.logging", "log4j2.rootLogger.level"));
         // The shell component receives the same values as typed configuration.
         String info = shell("kim:info");
         assertTrue(info, info.contains(SERVER_NAME + " (node type gate, 1 worker)"));
-        assertTrue(info, info.contains("gate 127.0.0.1:" + KimContainer.gatePort()));
+        assertTrue(info, info.contains("gate 127.0.0.1:" + KimServer.gatePort()));
         assertTrue(info, info.contains("problems    none"));
     }
 

@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Test;
+import org.kimserver.testkit.WireClient;
 
 /**
  * cmd 1003 of module-test through the database pool of node "test", against real MariaDB servers: the shared one

@@ -19,6 +19,11 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
+import org.kimserver.testkit.WireClient;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -44,22 +49,21 @@ public class DeployFolderIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        int port = KimContainer.freePort();
-        Path home = KimContainer.home("kimserver-deploy-itest", port, json -> json);
-        try (Stream<Path> shipped = Files.list(KimContainer.dist().resolve("deploy"))) {
+        KimContainer container = KimContainer.create();
+        try (Stream<Path> shipped = Files.list(KimContainer.distribution().resolve("deploy"))) {
             for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
-                Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
+                container.module(jar);
             }
         }
-        return KimContainer.configuration(home, port);
+        return container.options();
     }
 
     private Path deploy() {
-        return KimContainer.home(context).resolve("deploy");
+        return KimServer.home(context).resolve("deploy");
     }
 
     private Optional<Problem> problem(String subject, Predicate<String> reason) {
-        return KimContainer.problems(context).stream()
+        return KimServer.problems(context).stream()
                 .filter(p -> p.subject().equals(subject) && reason.test(p.reason())).findFirst();
     }
 
@@ -84,7 +88,7 @@ public class DeployFolderIT {
 
     /** Asks module-test's hello handler (cmd 1001) on a new connection; the reply's code. */
     private int hello() throws IOException {
-        try (WireClient client = new WireClient(KimContainer.gatePort())) {
+        try (WireClient client = new WireClient(KimServer.gatePort())) {
             client.send(WireClient.request(1001, 1, "1 - hello"));
             return client.read().code();
         }
@@ -99,7 +103,7 @@ public class DeployFolderIT {
 
     /** The reply data (the version that answered) of a request for {@code cmd}, or "code N" when it failed. */
     private String answer(int cmd) {
-        try (WireClient client = new WireClient(KimContainer.gatePort())) {
+        try (WireClient client = new WireClient(KimServer.gatePort())) {
             WireClient.Frame reply = client.send(WireClient.request(cmd, 1, "x")).read();
             return reply.code() == 0 ? reply.data() : "code " + reply.code();
         } catch (IOException e) {
@@ -116,11 +120,11 @@ public class DeployFolderIT {
         TestBundles.versioned(v1, cmd, "1.0.0", TestBundles.Versioned.SERVES);
         Files.copy(v1, jar);
         try {
-            KimContainer.await("1.0.0 serving", () -> answer(cmd).equals("1.0.0"));
+            Await.until("1.0.0 serving", () -> answer(cmd).equals("1.0.0"));
             Path v2 = Files.createTempFile(deploy(), "versioned", ".tmp"); // deploy/ takes only *.jar
             TestBundles.versioned(v2, cmd, "1.0.1", TestBundles.Versioned.NEEDS_A_MISSING_SERVICE);
             Files.move(v2, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            KimContainer.await("1.0.1 installed beside 1.0.0", () -> Arrays.stream(context.getBundles())
+            Await.until("1.0.1 installed beside 1.0.0", () -> Arrays.stream(context.getBundles())
                     .filter(b -> b.getSymbolicName().equals("kim.itest.versioned")).count() == 2);
             Thread.sleep(1000); // five polls of deploy/: the old version must not go meanwhile
             assertEquals("the version before serves while the new one's component is unsatisfied", "1.0.0",
@@ -133,7 +137,7 @@ public class DeployFolderIT {
             Path again = Files.createTempFile(deploy(), "versioned", ".tmp");
             Files.copy(v1, again, StandardCopyOption.REPLACE_EXISTING);
             Files.move(again, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            KimContainer.await("1.0.1 uninstalled", () -> activeVersions("kim.itest.versioned")
+            Await.until("1.0.1 uninstalled", () -> activeVersions("kim.itest.versioned")
                     .equals(List.of("1.0.0")));
             assertEquals("the same bundle, never stopped", Bundle.ACTIVE, old.getState());
             assertEquals("1.0.0", answer(cmd));
@@ -141,20 +145,20 @@ public class DeployFolderIT {
             Files.deleteIfExists(jar);
             Files.deleteIfExists(v1);
         }
-        KimContainer.await("versioned uninstalled", () -> bundleNamed("kim.itest.versioned") == null);
+        Await.until("versioned uninstalled", () -> bundleNamed("kim.itest.versioned") == null);
     }
 
     @Test
     public void aCopyOfASystemJarIsRefusedAtOnceAndDeletingItChangesNothing() throws Exception {
-        KimContainer.await("module-test deployed", () -> bundleNamed("org.kimserver.module-test") != null
+        Await.until("module-test deployed", () -> bundleNamed("org.kimserver.module-test") != null
                 && bundleNamed("org.kimserver.module-test").getState() == Bundle.ACTIVE);
         Bundle jspecify = bundleNamed("org.jspecify.jspecify");
         Map<Long, Long> before = activeBundles();
-        Path system = KimContainer.dist().resolve("system/jspecify-1.0.0.jar");
+        Path system = KimContainer.distribution().resolve("system/jspecify-1.0.0.jar");
         Path copy = deploy().resolve("jspecify-copy.jar");
         Files.copy(system, copy);
         try {
-            KimContainer.await("the copy reported", () -> problem("deploy/jspecify-copy.jar", r -> r.equals(
+            Await.until("the copy reported", () -> problem("deploy/jspecify-copy.jar", r -> r.equals(
                     "not installed: it is bundle " + jspecify.getBundleId() + " org.jspecify.jspecify 1.0.0 of the"
                             + " system (from " + jspecify.getLocation() + "); remove it")).isPresent());
             Thread.sleep(1000); // five more polls of deploy/
@@ -164,13 +168,13 @@ public class DeployFolderIT {
         }
         Thread.sleep(2000); // ten polls of deploy/
         assertEquals("bundles stopped, updated or uninstalled when the copy went", before, activeBundles());
-        KimContainer.await("the problem gone", () -> problem("deploy/jspecify-copy.jar", r -> true).isEmpty());
+        Await.until("the problem gone", () -> problem("deploy/jspecify-copy.jar", r -> true).isEmpty());
     }
 
     @Test
     public void aBrokenJarOverADeployedModuleLeavesTheRunningVersionServing() throws Exception {
-        KimContainer.await("module-test's hello handler",
-                () -> KimContainer.shellOrFail(commands, "kim:cmds").contains("\n1001 "));
+        Await.until("module-test's hello handler",
+                () -> KimShell.runOrFail(commands, "kim:cmds").contains("\n1001 "));
         assertEquals(0, hello());
         Path jar = moduleTestJar();
         byte[] good = Files.readAllBytes(jar);
@@ -186,14 +190,14 @@ public class DeployFolderIT {
             assertEquals("module-test updated from the broken jar", updated, module.getLastModified());
             assertEquals("hello's code while the broken jar is there", 0, hello());
             String subject = "deploy/" + jar.getFileName();
-            KimContainer.await("the broken jar reported", () -> problem(subject, r -> r.startsWith("not a jar")
+            Await.until("the broken jar reported", () -> problem(subject, r -> r.startsWith("not a jar")
                     && r.endsWith("bundle " + module.getBundleId() + " org.kimserver.module-test "
                             + module.getVersion() + " keeps running the version installed before, until a good jar"
                             + " replaces this one")).isPresent());
         } finally {
             Files.write(jar, good);
         }
-        KimContainer.await("the problem gone", () -> problem("deploy/" + jar.getFileName(), r -> true).isEmpty());
+        Await.until("the problem gone", () -> problem("deploy/" + jar.getFileName(), r -> true).isEmpty());
         assertEquals(Bundle.ACTIVE, module.getState());
         assertEquals(0, hello());
     }
@@ -204,7 +208,7 @@ public class DeployFolderIT {
         TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.phoenix", "Bundle-Version", "1.0.0"),
                 Map.of());
         try {
-            KimContainer.await("phoenix 1.0.0 active", () -> bundleNamed("kim.itest.phoenix") != null
+            Await.until("phoenix 1.0.0 active", () -> bundleNamed("kim.itest.phoenix") != null
                     && bundleNamed("kim.itest.phoenix").getState() == Bundle.ACTIVE);
             Bundle phoenix = bundleNamed("kim.itest.phoenix");
             Files.write(jar, new byte[] {'P', 'K', 3, 4, 0, 0});
@@ -213,13 +217,13 @@ public class DeployFolderIT {
             assertEquals("1.0.0", phoenix.getVersion().toString());
             TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.phoenix", "Bundle-Version", "1.0.1"),
                     Map.of());
-            KimContainer.await("phoenix replaced by 1.0.1", () -> activeVersions("kim.itest.phoenix")
+            Await.until("phoenix replaced by 1.0.1", () -> activeVersions("kim.itest.phoenix")
                     .equals(List.of("1.0.1")) && phoenix.getState() == Bundle.UNINSTALLED);
         } finally {
             Files.delete(jar);
         }
-        KimContainer.await("phoenix uninstalled", () -> bundleNamed("kim.itest.phoenix") == null);
-        List<Problem> left = KimContainer.problems(context).stream()
+        Await.until("phoenix uninstalled", () -> bundleNamed("kim.itest.phoenix") == null);
+        List<Problem> left = KimServer.problems(context).stream()
                 .filter(p -> p.subject().contains("phoenix")).toList();
         assertTrue(left.toString(), left.isEmpty());
     }
@@ -230,7 +234,7 @@ public class DeployFolderIT {
         TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.stubborn", "Bundle-Version", "1.0.0"),
                 Map.of());
         try {
-            KimContainer.await("stubborn 1.0.0 active", () -> bundleNamed("kim.itest.stubborn") != null
+            Await.until("stubborn 1.0.0 active", () -> bundleNamed("kim.itest.stubborn") != null
                     && bundleNamed("kim.itest.stubborn").getState() == Bundle.ACTIVE);
             Bundle stubborn = bundleNamed("kim.itest.stubborn");
             // A zip with a manifest that names the bundle, but one the framework cannot read.
@@ -239,14 +243,14 @@ public class DeployFolderIT {
             Thread.sleep(2000); // ten polls of deploy/
             assertEquals(Bundle.ACTIVE, stubborn.getState());
             assertEquals("1.0.0", stubborn.getVersion().toString());
-            String log = Files.readString(KimContainer.home(context).resolve("log/kimserver.log"));
+            String log = Files.readString(KimServer.home(context).resolve("log/kimserver.log"));
             assertTrue(log, log.contains("deploy/stubborn.jar: not updated: "));
             assertTrue(log, log.contains("; bundle " + stubborn.getBundleId() + " kim.itest.stubborn 1.0.0 keeps"
                     + " running the version installed before"));
         } finally {
             Files.delete(jar);
         }
-        KimContainer.await("stubborn uninstalled", () -> bundleNamed("kim.itest.stubborn") == null);
+        Await.until("stubborn uninstalled", () -> bundleNamed("kim.itest.stubborn") == null);
     }
 
     @Test
@@ -259,7 +263,7 @@ public class DeployFolderIT {
         byte[] bytes = Files.readAllBytes(next);
         Files.delete(next);
         try {
-            KimContainer.await("slow 1.0.0 active", () -> bundleNamed("kim.itest.slow") != null
+            Await.until("slow 1.0.0 active", () -> bundleNamed("kim.itest.slow") != null
                     && bundleNamed("kim.itest.slow").getState() == Bundle.ACTIVE);
             Bundle slow = bundleNamed("kim.itest.slow");
             // As scp writes: the file truncated, then its bytes arriving over 2 s, over ten polls of deploy/.
@@ -275,11 +279,11 @@ public class DeployFolderIT {
                 }
                 out.write(bytes, at, bytes.length - at); // the last bytes make it whole
             }
-            KimContainer.await("slow replaced by 1.0.1", () -> activeVersions("kim.itest.slow").equals(List.of("1.0.1"))
+            Await.until("slow replaced by 1.0.1", () -> activeVersions("kim.itest.slow").equals(List.of("1.0.1"))
                     && slow.getState() == Bundle.UNINSTALLED);
         } finally {
             Files.delete(jar);
         }
-        KimContainer.await("slow uninstalled", () -> bundleNamed("kim.itest.slow") == null);
+        Await.until("slow uninstalled", () -> bundleNamed("kim.itest.slow") == null);
     }
 }

@@ -19,10 +19,13 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.Problem;
-import org.kimserver.itest.failing.SpinningComponent;
-import org.kimserver.itest.failing.ThrowingActivator;
 import org.kimserver.api.diag.ServerInfo;
 import org.kimserver.api.diag.ServerInfoService;
+import org.kimserver.itest.failing.SpinningComponent;
+import org.kimserver.itest.failing.ThrowingActivator;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -63,15 +66,15 @@ public class DiagnosticsIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        return KimContainer.configuration("kimserver-diag", json -> json);
+        return KimContainer.create().options();
     }
 
     private Path home() {
-        return KimContainer.home(context);
+        return KimServer.home(context);
     }
 
     private List<Problem> problems() {
-        return KimContainer.problems(context);
+        return KimServer.problems(context);
     }
 
     private Optional<Problem> problem(String subject, Predicate<String> reason) {
@@ -114,7 +117,7 @@ public class DiagnosticsIT {
     }
 
     private String info() {
-        return KimContainer.shellOrFail(commands, "kim:info");
+        return KimShell.runOrFail(commands, "kim:info");
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -382,12 +385,12 @@ public class DiagnosticsIT {
 
     @Test
     public void helpDescribesTheKimCommands() throws Exception {
-        String info = KimContainer.shellOrFail(commands, "help kim:info");
+        String info = KimShell.runOrFail(commands, "help kim:info");
         assertTrue(info, info.contains("everything that is wrong"));
         assertTrue(info, info.contains("(usage: kim:info)"));
-        String log = KimContainer.shellOrFail(commands, "help kim:log");
+        String log = KimShell.runOrFail(commands, "help kim:log");
         assertTrue(log, log.contains("notice") && log.contains("emerg"));
-        String loglevel = KimContainer.shellOrFail(commands, "help kim:loglevel");
+        String loglevel = KimShell.runOrFail(commands, "help kim:loglevel");
         assertTrue(loglevel, loglevel.contains("sets the log level of one logger"));
         assertTrue(loglevel, loglevel.contains("a class or package name"));
     }

@@ -21,6 +21,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * The distribution zip as a user gets it: unzipped into a temporary folder and driven through bin/kimserver.

@@ -9,6 +9,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.exiting.ExitingHandler;
+import org.kimserver.testkit.WireClient;
 
 /** A worker's log names who ended its JVM, also when it is a handler on a virtual thread; the manager restarts it. */
 public class ExitReportIT {

@@ -3,10 +3,10 @@ package org.kimserver.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.kimserver.itest.WireClient.concat;
-import static org.kimserver.itest.WireClient.hex;
-import static org.kimserver.itest.WireClient.request;
-import static org.kimserver.itest.WireClient.utf8;
+import static org.kimserver.testkit.WireClient.concat;
+import static org.kimserver.testkit.WireClient.hex;
+import static org.kimserver.testkit.WireClient.request;
+import static org.kimserver.testkit.WireClient.utf8;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,6 +29,11 @@ import org.kimserver.api.Reply;
 import org.kimserver.api.diag.GateDiagnostics;
 import org.kimserver.api.diag.GateStatistics;
 import org.kimserver.api.diag.Problem;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
+import org.kimserver.testkit.WireClient;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -70,28 +75,27 @@ public class GateIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        int port = KimContainer.freePort();
-        Path home = KimContainer.home("kimserver-gate-itest", port, json -> json
+        KimContainer container = KimContainer.create().config(json -> json
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": " + MAX_CLIENTS + ", \"max_frame_size\": "
                         + MAX_FRAME_SIZE + ", \"handler_grace_ms\": " + HANDLER_GRACE_MS + ","));
-        try (Stream<Path> shipped = Files.list(KimContainer.dist().resolve("deploy"))) {
+        try (Stream<Path> shipped = Files.list(KimContainer.distribution().resolve("deploy"))) {
             for (Path jar : shipped.filter(p -> p.toString().endsWith(".jar")).toList()) {
-                Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()));
+                container.module(jar);
             }
         }
-        return KimContainer.configuration(home, port);
+        return container.options();
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
     private WireClient connect() throws Exception {
-        KimContainer.await("module-test's hello handler", () -> shellQuietly("kim:cmds").contains("\n1001 "));
-        return new WireClient(KimContainer.gatePort());
+        Await.until("module-test's hello handler", () -> shellQuietly("kim:cmds").contains("\n1001 "));
+        return new WireClient(KimServer.gatePort());
     }
 
     private String shellQuietly(String command) {
-        return KimContainer.shellOrFail(commands, command);
+        return KimShell.runOrFail(commands, command);
     }
 
     private GateStatistics stats() {
@@ -99,7 +103,7 @@ public class GateIT {
     }
 
     private List<Problem> problems() {
-        return KimContainer.problems(context);
+        return KimServer.problems(context);
     }
 
     private ServiceRegistration<CommandHandler> register(CommandHandler handler, Object cmd, Object... more) {
@@ -136,13 +140,13 @@ public class GateIT {
 
     @Test
     public void closeOnUnknownCmdFalseKeepsTheConnectionOpen() throws Exception {
-        Path config = KimContainer.home(context).resolve("etc/kimserver.json");
+        Path config = KimServer.home(context).resolve("etc/kimserver.json");
         String original = Files.readString(config);
         Files.writeString(config, original.replace("\"max_frame_size\":",
                 "\"close_on_unknown_cmd\": false, \"max_frame_size\":"));
         try {
             // The change applies in place, within a second; retry until it does.
-            KimContainer.await("the gate to keep connections open after an unknown command", () -> {
+            Await.until("the gate to keep connections open after an unknown command", () -> {
                 try (WireClient client = connect()) {
                     client.send(concat(request(2013, 1, "x"), request(1001, 2, "x")));
                     WireClient.Frame unknown = client.read();
@@ -155,7 +159,7 @@ public class GateIT {
         } finally {
             Files.writeString(config, original);
         }
-        KimContainer.await("the gate to close after an unknown command again", () -> {
+        Await.until("the gate to close after an unknown command again", () -> {
             try (WireClient client = connect()) {
                 client.send(request(2013, 1, "x"));
                 return client.read().code() == 4 && client.closedByServer(PROMPTLY_MS);
@@ -163,7 +167,7 @@ public class GateIT {
                 return false;
             }
         });
-        KimContainer.await("the gate answering", () -> {
+        Await.until("the gate answering", () -> {
             try (WireClient client = connect()) {
                 return client.send(request(1001, 1, "x")).read().code() == 0;
             } catch (Exception | AssertionError e) {
@@ -284,7 +288,7 @@ public class GateIT {
 
     @Test
     public void connectionsBeyondMaxClientsAreClosedAtOnceAndCounted() throws Exception {
-        KimContainer.await("no client connections left from other tests", () -> stats().openConnections() == 0);
+        Await.until("no client connections left from other tests", () -> stats().openConnections() == 0);
         long refusedBefore = stats().refusedMaxClients();
         List<WireClient> clients = new ArrayList<>();
         try {
@@ -472,7 +476,7 @@ public class GateIT {
         assertTrue(after.writeBytes() > 0);
         assertEquals(GateStatistics.LISTENING, after.state());
         assertEquals("kim:stats shows the record", after.commands(),
-                KimContainer.stat(commands, "commands +(\\d+)"));
+                KimShell.stat(commands, "commands +(\\d+)"));
         assertTrue(shellQuietly("kim:cmds").matches("(?s).*\n1001 +[1-9]\\d* +org.kimserver.module-test .*"));
         assertTrue(diagnostics.commands().stream().anyMatch(route -> route.command().equals("1001")
                 && route.handler().bundle().equals("org.kimserver.module-test") && route.calls() > 0));

@@ -3,8 +3,8 @@ package org.kimserver.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.kimserver.itest.WireClient.concat;
-import static org.kimserver.itest.WireClient.request;
+import static org.kimserver.testkit.WireClient.concat;
+import static org.kimserver.testkit.WireClient.request;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,6 +36,11 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.api.diag.GateDiagnostics;
 import org.kimserver.api.diag.GateStatistics;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
+import org.kimserver.testkit.WireClient;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -81,11 +86,11 @@ public class GateLimitsIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        return KimContainer.configuration("kimserver-limits-itest", json -> json
+        return KimContainer.create().config(json -> json
                 .replace("\"keep_alive\": 30000", "\"keep_alive\": " + KEEP_ALIVE_MS)
                 .replace("\"max_clients\": 20000,", "\"max_clients\": 200, \"frame_timeout_ms\": " + FRAME_TIMEOUT_MS
                         + ", \"min_body_rate\": 100000, \"max_buffered_mb\": " + MAX_BUFFERED_MB
-                        + ", \"max_clients_per_ip\": " + MAX_CLIENTS_PER_IP + ","));
+                        + ", \"max_clients_per_ip\": " + MAX_CLIENTS_PER_IP + ",")).options();
     }
 
     @Before
@@ -101,8 +106,8 @@ public class GateLimitsIT {
         byte[] big = new byte[BIG_REPLY_SIZE];
         Arrays.fill(big, (byte) 'b');
         register(BIG_REPLY, true, request -> Reply.ok("ok", big));
-        KimContainer.await("the test handlers", () -> shell("kim:cmds").contains("\n" + BIG_REPLY + " "));
-        KimContainer.await("no client connections left from other tests", () -> stats().openConnections() == 0);
+        Await.until("the test handlers", () -> shell("kim:cmds").contains("\n" + BIG_REPLY + " "));
+        Await.until("no client connections left from other tests", () -> stats().openConnections() == 0);
     }
 
     @After
@@ -119,11 +124,11 @@ public class GateLimitsIT {
     }
 
     private static int port() {
-        return KimContainer.gatePort();
+        return KimServer.gatePort();
     }
 
     private String shell(String command) {
-        return KimContainer.shellOrFail(commands, command);
+        return KimShell.runOrFail(commands, command);
     }
 
     private GateStatistics stats() {
@@ -203,7 +208,7 @@ public class GateLimitsIT {
                     throw new IllegalStateException(e);
                 }
             });
-            KimContainer.await("the queue to fill", () -> stats().commands() - commandsBefore >= 1025);
+            Await.until("the queue to fill", () -> stats().commands() - commandsBefore >= 1025);
             Thread.sleep(500);
             assertEquals("one call at work and 1,024 waiting; the rest is not read", 1025,
                     stats().commands() - commandsBefore);
@@ -278,7 +283,7 @@ public class GateLimitsIT {
                 socket.getOutputStream().write(start);
                 Thread.sleep(50); // one after the other, as the budget sees them
             }
-            KimContainer.await("the frames beyond the budget refused",
+            Await.until("the frames beyond the budget refused",
                     () -> stats().refusedByMemoryBudget() - refusedBefore >= 12);
             long admitted = 20 - (stats().refusedByMemoryBudget() - refusedBefore);
             assertEquals("as many 1 MB frames as 8 MB hold", MAX_BUFFERED_MB, admitted);
@@ -289,7 +294,7 @@ public class GateLimitsIT {
                 socket.close();
             }
         }
-        KimContainer.await("the memory of the partial frames given back once their clients left",
+        Await.until("the memory of the partial frames given back once their clients left",
                 () -> buffered() == 0);
     }
 
@@ -402,10 +407,10 @@ public class GateLimitsIT {
                 channels.add(channel);
                 channel.write(ByteBuffer.wrap(start));
             }
-            KimContainer.await("the frames beyond the budget refused",
+            Await.until("the frames beyond the budget refused",
                     () -> stats().refusedByMemoryBudget() - refusedBefore >= 15);
             // A connection being refused holds what was read of it until it is closed (seen: 375 bytes over).
-            KimContainer.await("what is held within the budget",
+            Await.until("what is held within the budget",
                     () -> buffered() <= (long) MAX_BUFFERED_MB << 20);
             aNormalClientIsServed();
         } finally {
@@ -413,23 +418,23 @@ public class GateLimitsIT {
                 channel.close();
             }
         }
-        KimContainer.await("their memory given back", () -> buffered() == 0);
+        Await.until("their memory given back", () -> buffered() == 0);
     }
 
     @Test
     public void aConfigurationChangeKeepsTheOpenConnectionsAndTheirCallsInProgress() throws Exception {
-        Path config = KimContainer.home(context).resolve("etc/kimserver.json");
-        Path log = KimContainer.home(context).resolve("log/kimserver.log");
+        Path config = KimServer.home(context).resolve("etc/kimserver.json");
+        Path log = KimServer.home(context).resolve("log/kimserver.log");
         String original = Files.readString(config);
         long listenersBefore = linesWith(log, "GateServer - gate listening on");
         long changesBefore = linesWith(log, "gate configuration changed in place");
         gateOfBlockingCalls = new CountDownLatch(1);
         try (WireClient old = new WireClient(port())) {
             old.send(request(BLOCKING, 1, "in progress across the change"));
-            KimContainer.await("the blocking call to start", () -> blockingCallsStarted.get() == 1);
+            Await.until("the blocking call to start", () -> blockingCallsStarted.get() == 1);
             Files.writeString(config, original.replace("\"keep_alive\": " + KEEP_ALIVE_MS,
                     "\"keep_alive\": " + (KEEP_ALIVE_MS + 1)));
-            KimContainer.await("the change applied", () -> linesWith(log, "gate configuration changed in place")
+            Await.until("the change applied", () -> linesWith(log, "gate configuration changed in place")
                     == changesBefore + 1);
             aNormalClientIsServed();
             gateOfBlockingCalls.countDown();
@@ -441,7 +446,7 @@ public class GateLimitsIT {
         } finally {
             Files.writeString(config, original);
         }
-        KimContainer.await("the original configuration back", () -> linesWith(log,
+        Await.until("the original configuration back", () -> linesWith(log,
                 "gate configuration changed in place") == changesBefore + 2);
         aNormalClientIsServed();
     }
@@ -490,7 +495,7 @@ public class GateLimitsIT {
             }
         }
         assertEquals(before + 50, stats().malformedFrames());
-        Path log = KimContainer.home(context).resolve("log/kimserver.log");
+        Path log = KimServer.home(context).resolve("log/kimserver.log");
         long logged = Files.readAllLines(log).stream().filter(l -> l.contains("malformed frame head 0d7a7a7a7a"))
                 .count();
         // 5 lines a kind per 10 s window; the flood, well under 10 s, may straddle the end of one window and the
@@ -505,8 +510,8 @@ public class GateLimitsIT {
         LoggerFactory.getLogger("org.kimserver.itest").warn("client said: {}",
                 "hi\r\n" + forged + " \u001b[31mred\u0000 \u2028next",
                 new IllegalStateException("bad request\n" + forged + " in an exception"));
-        Path log = KimContainer.home(context).resolve("log/kimserver.log");
-        KimContainer.await("the message in the log", () -> {
+        Path log = KimServer.home(context).resolve("log/kimserver.log");
+        Await.until("the message in the log", () -> {
             try {
                 return Files.readString(log).contains(marker + " in an exception");
             } catch (IOException e) {

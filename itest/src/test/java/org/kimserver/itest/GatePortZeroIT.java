@@ -8,6 +8,9 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.kimserver.api.diag.ServerInfoService;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimShell;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -29,14 +32,14 @@ public class GatePortZeroIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        return KimContainer.configuration(KimContainer.home("kimserver-port0", 0, json -> json), 0);
+        return KimContainer.create(0).options();
     }
 
     @Test
     public void kimInfoShowsWhereTheGateListens() throws Exception {
-        KimContainer.await("the gate's address in ServerInfo", () -> server.info().gateAddress().matches(
+        Await.until("the gate's address in ServerInfo", () -> server.info().gateAddress().matches(
                 ".+:[1-9][0-9]*"));
-        String info = KimContainer.shellOrFail(commands, "kim:info");
+        String info = KimShell.runOrFail(commands, "kim:info");
         assertTrue(info, info.contains("gate " + server.info().gateAddress() + ","));
     }
 }

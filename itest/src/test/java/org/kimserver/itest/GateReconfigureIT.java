@@ -3,7 +3,7 @@ package org.kimserver.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.kimserver.itest.WireClient.request;
+import static org.kimserver.testkit.WireClient.request;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,6 +29,11 @@ import org.kimserver.api.CommandHandler;
 import org.kimserver.api.Reply;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.itest.failinghandler.FailingHandler;
+import org.kimserver.testkit.Await;
+import org.kimserver.testkit.KimContainer;
+import org.kimserver.testkit.KimServer;
+import org.kimserver.testkit.KimShell;
+import org.kimserver.testkit.WireClient;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -72,7 +77,7 @@ public class GateReconfigureIT {
 
     @Configuration
     public Option[] config() throws IOException {
-        return KimContainer.configuration("kimserver-reconfigure-itest", json -> json);
+        return KimContainer.create().options();
     }
 
     @Before
@@ -82,14 +87,14 @@ public class GateReconfigureIT {
         properties.put(CommandHandler.NON_BLOCKING, true);
         echo = context.registerService(CommandHandler.class,
                 request -> Reply.ok("ok", new String(request.data(), StandardCharsets.UTF_8)), properties);
-        KimContainer.await("the gate serving on its port", () -> served(port()));
+        Await.until("the gate serving on its port", () -> served(port()));
     }
 
     @After
     public void restore() throws Exception {
         try {
             restoreConfiguration();
-            KimContainer.await("the gate listening on its port", () -> "listening".equals(state("kim.gate.state"))
+            Await.until("the gate listening on its port", () -> "listening".equals(state("kim.gate.state"))
                     && ("127.0.0.1:" + port()).equals(state("kim.gate.address")));
         } finally {
             echo.unregister();
@@ -97,7 +102,7 @@ public class GateReconfigureIT {
     }
 
     private static int port() {
-        return KimContainer.gatePort();
+        return KimServer.gatePort();
     }
 
     /** Changes keys of the gate's configuration through ConfigurationAdmin, remembering the first values. */
@@ -119,7 +124,7 @@ public class GateReconfigureIT {
             change(changed);
             changed.clear();
         }
-        KimContainer.await("the gate back on its port", () -> served(port()));
+        Await.until("the gate back on its port", () -> served(port()));
     }
 
     /** Whether a new client on that port gets its echo. */
@@ -150,7 +155,7 @@ public class GateReconfigureIT {
     }
 
     private List<Problem> problems() {
-        return KimContainer.problems(context);
+        return KimServer.problems(context);
     }
 
     private boolean aProblemSays(String text) {
@@ -185,14 +190,14 @@ public class GateReconfigureIT {
             busyAddress = "127.0.0.1:" + busy.getLocalPort();
             assertEquals("a", echoed(old, 1, "a"));
             change(Map.of("gate.port", busy.getLocalPort()));
-            KimContainer.await("the failed move reported as a problem", () -> aProblemSays(busyAddress));
+            Await.until("the failed move reported as a problem", () -> aProblemSays(busyAddress));
             assertEquals("b", echoed(old, 2, "b"));
             assertTrue("new clients are still served on the old port", served(port()));
             assertEquals("listening", state("kim.gate.state"));
             assertEquals("127.0.0.1:" + port(), state("kim.gate.address"));
         }
         restoreConfiguration();
-        KimContainer.await("the problem gone once the configuration is back", () -> !aProblemSays(busyAddress));
+        Await.until("the problem gone once the configuration is back", () -> !aProblemSays(busyAddress));
     }
 
     @Test
@@ -201,8 +206,8 @@ public class GateReconfigureIT {
         try (WireClient old = new WireClient(port())) {
             assertEquals("a", echoed(old, 1, "a"));
             change(Map.of("gate.port", moved));
-            KimContainer.await("new clients served on the new port", () -> served(moved));
-            KimContainer.await("the old port closed to new clients", () -> !connects(port()));
+            Await.until("new clients served on the new port", () -> served(moved));
+            Await.until("the old port closed to new clients", () -> !connects(port()));
             Thread.sleep(500); // well past the 50 ms after which a drained connection that is quiet is closed
             assertEquals("the connection open before the move is still served", "b", echoed(old, 2, "b"));
             assertEquals("listening", state("kim.gate.state"));
@@ -216,7 +221,7 @@ public class GateReconfigureIT {
             assertEquals("a", echoed(old, 1, "a"));
             // 0.0.0.0:port overlaps 127.0.0.1:port: the old listener has to free the port first.
             change(Map.of("gate.host", "0.0.0.0"));
-            KimContainer.await("the gate on 0.0.0.0", () -> ("0.0.0.0:" + port()).equals(state("kim.gate.address")));
+            Await.until("the gate on 0.0.0.0", () -> ("0.0.0.0:" + port()).equals(state("kim.gate.address")));
             assertEquals("listening", state("kim.gate.state"));
             assertTrue(served(port()));
             assertEquals("the connection open before the move is still served", "b", echoed(old, 2, "b"));
@@ -233,7 +238,7 @@ public class GateReconfigureIT {
                 taken.setReuseAddress(true);
                 taken.bind(new InetSocketAddress("127.0.0.1", port()));
                 gate.start();
-                KimContainer.await("the gate's state: failed", () -> "failed".equals(state("kim.gate.state")));
+                Await.until("the gate's state: failed", () -> "failed".equals(state("kim.gate.state")));
                 assertEquals("127.0.0.1:" + port(), state("kim.gate.address"));
                 String error = String.valueOf(state("kim.gate.error"));
                 assertTrue(error, error.contains("Address already in use"));
@@ -241,7 +246,7 @@ public class GateReconfigureIT {
                 Thread.sleep(2500); // a retry or more, on a port still taken
                 assertEquals("failed", state("kim.gate.state"));
             }
-            KimContainer.await("the gate listening once the port is free",
+            Await.until("the gate listening once the port is free",
                     () -> "listening".equals(state("kim.gate.state")));
             assertTrue(served(port()));
             assertFalse(aProblemSays("not listening"));
@@ -254,17 +259,17 @@ public class GateReconfigureIT {
 
     @Test
     public void theNewestVersionOfAModuleServesItsCommandsAndTheOlderIsSuperseded() throws Exception {
-        Path deploy = KimContainer.home(context).resolve("deploy");
+        Path deploy = KimServer.home(context).resolve("deploy");
         Path older = deploy.resolve("versioned-1.0.1.jar");
         Path newer = deploy.resolve("versioned-1.0.2.jar");
         try {
             TestBundles.versioned(older, VERSIONED, "1.0.1", TestBundles.Versioned.SERVES);
-            KimContainer.await("1.0.1 serving", () -> "1.0.1".equals(versionedReply()));
+            Await.until("1.0.1 serving", () -> "1.0.1".equals(versionedReply()));
             TestBundles.versioned(newer, VERSIONED, "1.0.2", TestBundles.Versioned.SERVES);
-            KimContainer.await("both versions registered", () -> KimContainer.shellOrFail(commands, "kim:cmds")
+            Await.until("both versions registered", () -> KimShell.runOrFail(commands, "kim:cmds")
                     .split("kim\\.itest\\.versioned", -1).length == 3);
             assertEquals("1.0.2", versionedReply());
-            String cmds = KimContainer.shellOrFail(commands, "kim:cmds");
+            String cmds = KimShell.runOrFail(commands, "kim:cmds");
             assertTrue(cmds, cmds.contains("superseded"));
             assertFalse(cmds, cmds.contains("CONFLICT"));
             assertFalse(problems().toString(), aProblemSays("cmd " + VERSIONED));
@@ -272,13 +277,13 @@ public class GateReconfigureIT {
             Files.deleteIfExists(older);
             Files.deleteIfExists(newer);
         }
-        KimContainer.await("both versions gone", () -> !KimContainer.shellOrFail(commands, "kim:cmds")
+        Await.until("both versions gone", () -> !KimShell.runOrFail(commands, "kim:cmds")
                 .contains("kim.itest.versioned"));
     }
 
     @Test
     public void aHandlerWhoseComponentFailsToActivateIsNamedInTheGatesWarning() throws Exception {
-        Path home = KimContainer.home(context);
+        Path home = KimServer.home(context);
         Path jar = home.resolve("deploy/failinghandler.jar");
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\""
@@ -294,7 +299,7 @@ public class GateReconfigureIT {
                         TestBundles.classBytes(FailingHandler.class)));
         Path log = home.resolve("log/kimserver.log");
         try {
-            KimContainer.await("a WARN naming the failing bundle and component", () -> {
+            Await.until("a WARN naming the failing bundle and component", () -> {
                 try {
                     return Files.readAllLines(log).stream().anyMatch(line -> line.startsWith("[WARN]")
                             && line.contains("kim.itest.failinghandler 1.0.0")

@@ -15,6 +15,7 @@ import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.KimContainer;
 
 /**
  * bin/kim-call against the unzipped distribution, started once for the class, and against a fake server in this

@@ -23,6 +23,7 @@ import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.TestBundles.Versioned;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * A change of deploy/ on a running node of two workers, as a user makes it: the new version goes to worker 1

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.kimserver.testkit.KimContainer;
 
 /**
  * A backend server of a test's own (Redis, MariaDB) on a free loopback port with its own folder, so that a test can

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.kimserver.testkit.WireClient;
 
 /**
  * Clients that each write thousands of pipelined session requests (cmd 1007) in one go and read the replies as they

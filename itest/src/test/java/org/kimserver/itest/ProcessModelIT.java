@@ -25,6 +25,7 @@ import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * The manager and its two workers as real processes of an unzipped distribution: how connections reach the

@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.Test;
+import org.kimserver.testkit.WireClient;
 
 /**
  * cmd 1005 of module-test through Redis node "test", against real Redis servers: the shared one on 127.0.0.1:6379

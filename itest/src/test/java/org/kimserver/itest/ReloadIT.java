@@ -19,6 +19,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * A reload of etc/kimserver.json (SIGHUP, bin/kimserver reload, kim:reload) on the distribution as a user runs it:

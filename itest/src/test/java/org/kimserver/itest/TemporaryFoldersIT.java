@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.KimContainer;
 
 /** The test fixtures leave nothing behind in java.io.tmpdir. */
 public class TemporaryFoldersIT {

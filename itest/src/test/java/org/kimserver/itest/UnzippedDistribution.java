@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import org.kimserver.testkit.KimContainer;
 
 /**
  * The distribution zip as a user gets it, unzipped into a folder of its own with its gate and node on free ports,

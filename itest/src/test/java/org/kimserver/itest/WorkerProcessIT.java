@@ -19,6 +19,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.kimserver.itest.UnzippedDistribution.Result;
+import org.kimserver.testkit.WireClient;
 
 /**
  * A worker process ({@code Main worker <n>}) started by hand on an unzipped distribution, with no manager: what a

@@ -1,4 +1,4 @@
-package org.kimserver.itest;
+package org.kimserver.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -16,54 +16,82 @@ import java.util.HexFormat;
 import org.kimserver.proto.MsgBody;
 
 /**
- * A blocking client for the tests, written from the reference's byte layout with protobuf's own classes, so that
- * it checks the gate rather than sharing its code.
+ * A blocking client of the wire protocol for tests, written from the original's byte layout with protobuf's own
+ * classes, so that it checks the gate rather than sharing its code. {@link #call} sends one request and reads its
+ * reply; for pipelining, {@link #send} several (built with {@link #request}) and {@link #read} their replies, which
+ * come in request order.
  */
-final class WireClient implements Closeable {
+public final class WireClient implements Closeable {
     private final Socket socket;
     private final DataInputStream in;
+    private int seq;
 
-    record Frame(int cmd, int seq, MsgBody body, byte[] bytes) {
-        int code() {
+    /** One frame as read: its head's cmd and seq, its body, and every byte of it. */
+    public record Frame(int cmd, int seq, MsgBody body, byte[] bytes) {
+        /** {@code rsp_result.code}: 0 success, 4 no handler, ... (org.kimserver.api.ErrorCode). */
+        public int code() {
             return body.getRspResult().getCode();
         }
 
-        String msg() {
+        /** {@code rsp_result.msg}. */
+        public String msg() {
             return body.getRspResult().getMsg().toStringUtf8();
         }
 
-        String data() {
+        /** {@code data} as UTF-8 text. */
+        public String data() {
             return body.getData().toStringUtf8();
         }
     }
 
-    WireClient(int port) throws IOException {
+    /** Connects to 127.0.0.1:{@code port}; a read waits up to 5 s. */
+    public WireClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(5000);
         in = new DataInputStream(socket.getInputStream());
     }
 
-    static byte[] hex(String hex) {
+    /**
+     * Sends {@code cmd} with {@code data} (UTF-8) under the next seq of this connection and reads the reply.
+     *
+     * @throws AssertionError when the reply is not cmd+1 with the same seq
+     */
+    public Frame call(int cmd, String data) throws IOException {
+        int mine = ++seq;
+        Frame reply = send(request(cmd, mine, data)).read();
+        if (reply.cmd() != cmd + 1 || reply.seq() != mine) {
+            throw new AssertionError("sent cmd " + cmd + " seq " + mine + ", got cmd " + reply.cmd() + " seq "
+                    + reply.seq());
+        }
+        return reply;
+    }
+
+    /** Bytes from text such as {@code "0D E9 03 00 00"}. */
+    public static byte[] hex(String hex) {
         return HexFormat.ofDelimiter(" ").parseHex(hex);
     }
 
-    static String hex(byte[] bytes) {
+    /** Bytes as upper-case hex, space-separated. */
+    public static String hex(byte[] bytes) {
         return HexFormat.ofDelimiter(" ").withUpperCase().formatHex(bytes);
     }
 
-    static byte[] frame(int cmd, int seq, byte[] body) {
+    /** A frame: the 15-byte head, then {@code body} (a serialized MsgBody, or any bytes). */
+    public static byte[] frame(int cmd, int seq, byte[] body) {
         ByteBuffer head = ByteBuffer.allocate(15 + body.length).order(ByteOrder.LITTLE_ENDIAN);
         head.put((byte) 0x0D).putInt(cmd).put((byte) 0x15).putInt(seq).put((byte) 0x1D).putInt(body.length);
         return head.put(body).array();
     }
 
-    static byte[] request(int cmd, int seq, String data) {
+    /** A request frame whose MsgBody carries {@code data} (UTF-8). */
+    public static byte[] request(int cmd, int seq, String data) {
         return frame(cmd, seq, MsgBody.newBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8(data))
                 .build().toByteArray());
     }
 
-    static byte[] concat(byte[]... parts) {
+    /** The parts one after another. */
+    public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] part : parts) {
             out.writeBytes(part);
@@ -72,30 +100,32 @@ final class WireClient implements Closeable {
     }
 
     /** How long a read may wait (5 s unless set). */
-    WireClient readTimeout(int millis) throws IOException {
+    public WireClient readTimeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
         return this;
     }
 
-    WireClient send(byte[] bytes) throws IOException {
+    /** Writes {@code bytes} as they are (frames, parts of frames, garbage). */
+    public WireClient send(byte[] bytes) throws IOException {
         socket.getOutputStream().write(bytes);
         socket.getOutputStream().flush();
         return this;
     }
 
-    byte[] readBytes(int count) throws IOException {
+    /** Reads exactly {@code count} bytes. */
+    public byte[] readBytes(int count) throws IOException {
         byte[] bytes = new byte[count];
         in.readFully(bytes);
         return bytes;
     }
 
     /** Reads one frame; the head must have the layout's tags. */
-    Frame read() throws IOException {
+    public Frame read() throws IOException {
         return read(in);
     }
 
     /** Reads one frame from any stream (a socket set up by a test itself); the head must have the layout's tags. */
-    static Frame read(InputStream in) throws IOException {
+    public static Frame read(InputStream in) throws IOException {
         byte[] head = in.readNBytes(15);
         if (head.length < 15) {
             throw new EOFException("the stream ended inside a head");
@@ -112,7 +142,7 @@ final class WireClient implements Closeable {
     }
 
     /** Whether the server closes the connection within the timeout, sending nothing more first. */
-    boolean closedByServer(int timeoutMillis) throws IOException {
+    public boolean closedByServer(int timeoutMillis) throws IOException {
         socket.setSoTimeout(timeoutMillis);
         try {
             int next = in.read();
@@ -129,7 +159,8 @@ final class WireClient implements Closeable {
         }
     }
 
-    InputStream input() {
+    /** The connection's input, for reads of a test's own. */
+    public InputStream input() {
         return in;
     }
 
@@ -138,7 +169,8 @@ final class WireClient implements Closeable {
         socket.close();
     }
 
-    static byte[] utf8(String text) {
+    /** {@code text} as UTF-8. */
+    public static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 }
