@@ -1,5 +1,6 @@
 package org.kimserver.launcher;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
@@ -38,6 +40,8 @@ import org.osgi.framework.wiring.BundleWiring;
 public final class Container {
     private final Path home;
     private final String processTag;
+    /** The manager's framework property naming the jars a worker boots (the supervisor reads it). */
+    static final String WORKER_JARS_PROPERTY = "kimserver.worker.jars";
     private final String role;
     private final List<Bundle> systemBundles = new ArrayList<>();
     private volatile Framework framework;
@@ -114,7 +118,13 @@ public final class Container {
         int systemLevel = below == null || below == 0 ? Math.max(1, deployLevel) : below;
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
-        framework = factory.newFramework(frameworkProperties(home, processTag, systemLevel));
+        Map<String, String> properties = frameworkProperties(home, processTag, systemLevel);
+        if (role.equals(BundleList.MANAGER)) {
+            // The manager checks that bundle sets resolve in a worker before the workers get them (supervisor).
+            properties.put(WORKER_JARS_PROPERTY, BundleList.read(home.resolve("system"), BundleList.WORKER).entries()
+                    .stream().map(entry -> entry.jar().toString()).collect(Collectors.joining(File.pathSeparator)));
+        }
+        framework = factory.newFramework(properties);
         framework.init();
 
         for (var level : levels.entrySet()) {

@@ -140,6 +140,9 @@ public class DatabaseIT {
                     assertDone(client, ++moved);
                 }
                 assertTrue("node test on the shared database", rows(3306) > rows);
+                // The old pool closes once its connections are back, a moment after the new one serves.
+                UnzippedDistribution.await("the old pool closed", 10, () -> dist.workerLog(1).contains(
+                        "database node test: pool of 127.0.0.1:" + mariadb.port() + "/mysql closed"));
                 // A change of the slow-query threshold alone keeps the pool.
                 String log = dist.workerLog(1);
                 dist.editConfig(json -> json.replace("\"slowlog_log_slower_than\": 300", "\"slowlog_log_slower_than\": 250"));

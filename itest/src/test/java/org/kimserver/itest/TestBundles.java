@@ -13,6 +13,8 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.kimserver.api.CommandHandler;
+import org.kimserver.itest.setlib.Shout;
+import org.kimserver.itest.setmodule.ShoutHandler;
 import org.kimserver.itest.sleepy.SleepHandler;
 import org.kimserver.itest.versioned.VersionedHandler;
 
@@ -124,6 +126,31 @@ final class TestBundles {
         TestBundles.write(jar, Map.of("Bundle-SymbolicName", name, "Bundle-Version", "1.0.0",
                 "Import-Package", "org.kimserver.api," + imports, "Service-Component", component),
                 Map.of(component, TestBundles.utf8(xml), handler.replace('.', '/') + ".class", classBytes(handler)));
+    }
+
+    /** Writes {@code kim.itest.shout.lib} 1.0.0: a library bundle exporting {@code org.kimserver.itest.setlib}. */
+    static void shoutLibrary(Path jar) throws IOException {
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.shout.lib", "Bundle-Version", "1.0.0",
+                "Export-Package", "org.kimserver.itest.setlib;version=1.0.0"),
+                Map.of(Shout.class.getName().replace('.', '/') + ".class", classBytes(Shout.class)));
+    }
+
+    /**
+     * Writes {@code kim.itest.shout.module} 1.0.0: one handler of {@code cmd} ({@link ShoutHandler}) that needs the
+     * library of {@link #shoutLibrary}.
+     */
+    static void shoutModule(Path jar, int cmd) throws IOException {
+        String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.3.0\" name=\"kim.itest.shout\">\n"
+                + "  <implementation class=\"" + ShoutHandler.class.getName() + "\"/>\n"
+                + "  <service><provide interface=\"" + CommandHandler.class.getName() + "\"/></service>\n"
+                + "  <property name=\"" + CommandHandler.CMD + "\" type=\"Integer\" value=\"" + cmd + "\"/>\n"
+                + "</scr:component>\n";
+        TestBundles.write(jar, Map.of("Bundle-SymbolicName", "kim.itest.shout.module", "Bundle-Version", "1.0.0",
+                "Import-Package", "org.kimserver.api,org.kimserver.itest.setlib;version=\"[1,2)\"",
+                "Service-Component", "OSGI-INF/shout.xml"),
+                Map.of("OSGI-INF/shout.xml", TestBundles.utf8(xml),
+                        ShoutHandler.class.getName().replace('.', '/') + ".class", classBytes(ShoutHandler.class)));
     }
 
     static byte[] classBytes(Class<?> type) throws IOException {

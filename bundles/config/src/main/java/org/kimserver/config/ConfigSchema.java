@@ -49,6 +49,11 @@ public final class ConfigSchema {
                     "Milliseconds a changed module serves on the first worker before it rolls on to the others"),
             integer("canary_failure_pct", SERVER_PID, 1, 0, 100,
                     "Percent of a canary's requests that may fail (code 1) before the change is rolled back"),
+            strings("maven_repositories", SERVER_PID,
+                    "Remote Maven repositories (http or https URLs) the bundles of bundle sets come from when the"
+                            + " local repository lacks them"),
+            string("maven_local_repository", SERVER_PID, "",
+                    "The local Maven repository of bundle sets; empty: ~/.m2/repository of the server's user"),
 
             string("gate_host", GATE_PID, "", "Address the client listener listens on; empty: it does not listen"),
             integer("gate_port", GATE_PID, 0, 0, 65535, "Port of the client listener"),
@@ -123,12 +128,17 @@ public final class ConfigSchema {
     /** A host name or an IPv4 address; or an IPv6 address. No port, path or options: they are keys of their own. */
     private static final Form HOST = new Form(Pattern.compile("[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*"),
             "a host name or an IP address (no port: it is a key of its own)");
-    /** Keys whose non-empty values must have a form, beyond their type; the database name goes into the JDBC URL. */
+    /**
+     * Keys whose non-empty values (each, for a list) must have a form, beyond their type; the database name goes into
+     * the JDBC URL.
+     */
     private static final Map<String, Form> FORMS = Map.of(
             "redis.<node>.host", HOST,
             "database.nodes.<node>.host", HOST,
             "database.nodes.<node>.name", new Form(Pattern.compile("[A-Za-z0-9_$]{1,64}"),
-                    "a database name: letters, digits, '_' and '$', at most 64"));
+                    "a database name: letters, digits, '_' and '$', at most 64"),
+            "maven_repositories", new Form(Pattern.compile("https?://[^\\s/?#]+(/[^\\s?#]*)?"),
+                    "an http or https URL of a Maven repository's root"));
 
     /** Why a non-empty {@code value} of key {@code name} is not of the key's form, or null when it is (or has none). */
     static String formProblem(String name, String value) {

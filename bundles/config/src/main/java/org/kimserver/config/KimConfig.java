@@ -15,11 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * {@code etc/kimserver.json}, validated and turned into Config Admin configurations.
@@ -164,7 +166,12 @@ public final class KimConfig {
                 boolean required = key.required()
                         || key.requiredIf() != null && Boolean.TRUE.equals(read.get(key.requiredIf()));
                 Object value = object.value(key, required);
-                String badForm = value instanceof String text ? ConfigSchema.formProblem(key.name(), text) : null;
+                String badForm = switch (value) {
+                    case String text -> ConfigSchema.formProblem(key.name(), text);
+                    case String[] texts -> Arrays.stream(texts).map(text -> ConfigSchema.formProblem(key.name(), text))
+                            .filter(Objects::nonNull).findFirst().orElse(null);
+                    default -> null;
+                };
                 if (badForm != null) {
                     throw new ConfigException("key '" + prefix + member + "': " + badForm);
                 }

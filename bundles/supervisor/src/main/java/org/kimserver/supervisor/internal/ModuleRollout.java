@@ -89,9 +89,10 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
      * @param labels     "symbolic-name version" by digest
      * @param rolling    the change under way, or null
      * @param refusals   file to why its change was rolled back
+     * @param setRefusals bundle set file to why it was refused
      */
     record Snapshot(Map<String, String> accepted, Map<String, String> labels, String rolling,
-                    Map<String, String> refusals) {
+                    Map<String, String> refusals, Map<String, String> setRefusals) {
     }
 
     private final Path deploy;
@@ -100,6 +101,7 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
     private final Supplier<List<WorkerView>> workers;
     private final BiConsumer<Integer, String> restart;
     private volatile Canary canary;
+    private final BundleSets sets;
     private final Map<Path, Scanned> scanned = new HashMap<>();
 
     // Guarded by this: the roll-out thread changes them, a worker's spawn reads them.
@@ -120,15 +122,17 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
      * @param workerFolder the deploy folder of worker n
      * @param workers      the workers as they are now
      * @param restart      starts worker n again (SIGTERM, then a new process), saying why
+     * @param sets         the bundle sets of deploy/
      */
     ModuleRollout(Path deploy, Path store, IntFunction<Path> workerFolder, Supplier<List<WorkerView>> workers,
-                  BiConsumer<Integer, String> restart, Canary canary) {
+                  BiConsumer<Integer, String> restart, Canary canary, BundleSets sets) {
         this.deploy = deploy;
         this.store = store;
         this.workerFolder = workerFolder;
         this.workers = workers;
         this.restart = restart;
         this.canary = canary;
+        this.sets = sets;
     }
 
     void canary(Canary settings) {
@@ -205,6 +209,9 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
      * "rolled out" or why it was rolled back.
      */
     synchronized String outcome(String file, String digest) {
+        if (file.endsWith(BundleSets.SUFFIX)) {
+            return setOutcome(file, digest);
+        }
         Refusal r = refused.get(file);
         if (r != null && r.digest().equals(digest)) {
             return "rolled back: " + r.reason();
@@ -213,15 +220,55 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
         return inForce && candidate == null ? ROLLED_OUT : null;
     }
 
-    /** Forgets a refusal of the file: what deploy/ holds for it is tried again. */
+    /**
+     * What became of a bundle set's file ({@code digest}; "" for its deletion): null while it is not decided; "rolled
+     * out" once its bundles are in force (all gone, for a deletion); else why it was refused or rolled back.
+     */
+    private String setOutcome(String file, String digest) {
+        if (digest.isEmpty()) {
+            return candidate == null && accepted.keySet().stream().noneMatch(m -> BundleSets.memberOf(m, file))
+                    ? ROLLED_OUT : null;
+        }
+        BundleSets.Look look = sets.look(file, digest);
+        if (look == null) {
+            return null;
+        }
+        if (look.refusal() != null) {
+            return "refused: " + look.refusal();
+        }
+        boolean inForce = candidate == null;
+        for (Map.Entry<String, Path> module : look.modules().entrySet()) {
+            String moduleDigest = scannedDigest(module.getValue());
+            Refusal r = refused.get(module.getKey());
+            if (r != null && r.digest().equals(moduleDigest)) {
+                return "rolled back: " + r.reason();
+            }
+            inForce &= moduleDigest.equals(accepted.get(module.getKey()));
+        }
+        inForce &= accepted.keySet().stream().filter(m -> BundleSets.memberOf(m, file))
+                .allMatch(look.modules()::containsKey);
+        return inForce ? ROLLED_OUT : null;
+    }
+
+    /** The digest the last look at a jar found, or "". */
+    private String scannedDigest(Path jar) {
+        Scanned s = scanned.get(jar);
+        return s == null || s.digest() == null ? "" : s.digest();
+    }
+
+    /** Forgets a refusal of the file (a set's: of it and its bundles): what deploy/ holds for it is tried again. */
     synchronized void retry(String file) {
         refused.remove(file);
+        if (file.endsWith(BundleSets.SUFFIX)) {
+            refused.keySet().removeIf(module -> BundleSets.memberOf(module, file));
+            sets.forget(file);
+        }
     }
 
     synchronized Snapshot snapshot() {
         Map<String, String> refusals = new TreeMap<>();
         refused.forEach((file, r) -> refusals.put(file, r.label() + " rolled back at " + r.at() + ": " + r.reason()));
-        return new Snapshot(new TreeMap<>(accepted), Map.copyOf(labels), rolling, refusals);
+        return new Snapshot(new TreeMap<>(accepted), Map.copyOf(labels), rolling, refusals, sets.refusals());
     }
 
     /** Each change rolled back whose jar is still in deploy/. */
@@ -231,6 +278,7 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
         refused.forEach((file, r) -> problems.add(new Problem("deploy/" + file, r.label() + " was rolled back: "
                 + r.reason() + "; the workers run " + (accepted.containsKey(file) ? labels.get(accepted.get(file))
                 : "without it") + "; replace or remove the jar", r.at())));
+        problems.addAll(sets.problems());
         return problems;
     }
 
@@ -603,6 +651,7 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
                 }
             }
         }
+        jars.putAll(sets.modules(jars));
         scanned.keySet().retainAll(jars.values());
         return jars;
     }

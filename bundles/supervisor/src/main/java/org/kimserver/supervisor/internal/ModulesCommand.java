@@ -37,9 +37,15 @@ final class ModulesCommand {
         return format(rollout.snapshot(), rollout.canary(), supervisor.views());
     }
 
-    @Descriptor("copies a module's jar into deploy/ (a new one, or over the jar of the same name) and waits until the"
-            + " roll-out to the workers has put it in force or rolled it back (usage: kim:install <path of a jar>)")
-    public String install(@Descriptor("the jar") String jar) throws IOException, InterruptedException {
+    @Descriptor("copies a module's jar into deploy/ (a new one, or over the jar of the same name), or writes a bundle"
+            + " set of one bundle from a Maven repository (deploy/<artifactId>.bundles), and waits until the roll-out"
+            + " to the workers has put it in force or refused it (usage: kim:install <path of a jar> | kim:install"
+            + " mvn:<groupId>/<artifactId>/<version>)")
+    public String install(@Descriptor("the jar, or mvn:<groupId>/<artifactId>/<version>") String jar)
+            throws IOException, InterruptedException {
+        if (jar.startsWith("mvn:")) {
+            return installSet(MavenCoordinates.parse(jar));
+        }
         Path source = Path.of(jar).toAbsolutePath();
         String name = source.getFileName().toString();
         if (!name.endsWith(".jar")) {
@@ -59,13 +65,25 @@ final class ModulesCommand {
                 awaitOutcome(name, DeployJar.digest(target)));
     }
 
-    @Descriptor("deletes a module's jar from deploy/ and waits until the workers have removed it, or the removal was"
-            + " rolled back (usage: kim:uninstall <file name in deploy/>)")
-    public String uninstall(@Descriptor("the jar's file name in deploy/") String file)
+    /** Writes {@code deploy/<artifactId>.bundles} naming {@code artifact} and waits for its outcome. */
+    private String installSet(MavenCoordinates artifact) throws IOException, InterruptedException {
+        String name = artifact.artifactId() + BundleSets.SUFFIX;
+        Path target = deploy.resolve(name);
+        Path part = deploy.resolve("." + name + ".part");
+        Files.writeString(part, "# kim:install " + artifact + "\n" + artifact + "\n");
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        rollout.retry(name); // tried again even when refused before: the repository may have it now
+        return outcome("deploy/" + name + " (" + artifact + "): ", awaitOutcome(name, DeployJar.digest(target)));
+    }
+
+    @Descriptor("deletes a module's jar or a bundle set from deploy/ and waits until the workers have removed it, or"
+            + " the removal was rolled back (usage: kim:uninstall <file name in deploy/>)")
+    public String uninstall(@Descriptor("the jar's or the set's file name in deploy/") String file)
             throws IOException, InterruptedException {
         Path target = deploy.resolve(file).normalize();
         String name = target.getFileName().toString();
-        if (!target.getParent().equals(deploy) || !name.endsWith(".jar") || !Files.deleteIfExists(target)) {
+        if (!target.getParent().equals(deploy) || !(name.endsWith(".jar") || name.endsWith(BundleSets.SUFFIX))
+                || !Files.deleteIfExists(target)) {
             throw new IllegalArgumentException("deploy/ has no module " + file + " (kim:modules lists them)");
         }
         return outcome("deploy/" + name + " removed: ", awaitOutcome(name, ""));
@@ -139,6 +157,8 @@ final class ModulesCommand {
             out.append("rolling out: ").append(snapshot.rolling()).append('\n');
         }
         snapshot.refusals().forEach((file, why) -> out.append("rolled back: ").append(file).append(": ").append(why)
+                .append('\n'));
+        snapshot.setRefusals().forEach((file, why) -> out.append("refused: ").append(file).append(": ").append(why)
                 .append('\n'));
         return out.toString();
     }

@@ -1,7 +1,9 @@
 package org.kimserver.supervisor.internal;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +49,8 @@ public final class SupervisorComponent {
     static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(10);
     /** Written in the manager's data folder by {@code bin/kimserver stop --now} before its SIGTERM. */
     static final String FAST_STOP_FILE = "stop-now";
+    /** Framework property of the manager: the jars of system/ a worker boots, separated by the path separator. */
+    static final String WORKER_JARS_PROPERTY = "kimserver.worker.jars";
     private static final Logger LOG = LoggerFactory.getLogger(SupervisorComponent.class);
 
     private WorkerSupervisor supervisor;
@@ -54,6 +58,7 @@ public final class SupervisorComponent {
     private ServiceRegistration<?> rolloutRegistration;
     private ServiceRegistration<?> modulesCommand;
     private ModuleRollout rollout;
+    private BundleSets sets;
     private Path fastStop;
     private ServiceTracker<Object, Object> handoff;
     private RuntimeSocket control;
@@ -80,9 +85,11 @@ public final class SupervisorComponent {
                 home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
                 MAIN_CLASS);
         Path deploy = Path.of(home, "deploy");
+        sets = new BundleSets(deploy, repositories(config), () -> workerJars(context),
+                context.getDataFile("resolve").toPath());
         rollout = new ModuleRollout(deploy, context.getDataFile("modules").toPath(),
                 command::deployFolder, () -> supervisor.views(), (index, why) -> supervisor.restart(index, why),
-                canary(config));
+                canary(config), sets);
         rollout.seed();
         supervisor = new WorkerSupervisor(config.worker_cnt(), command, stopWait(config), this::publish, rollout,
                 new ClassDataSharing(Path.of(home, "data", "cds")));
@@ -121,6 +128,7 @@ public final class SupervisorComponent {
     void modified(SupervisorConfig changed) {
         supervisor.stopWait(stopWait(changed));
         rollout.canary(canary(changed));
+        sets.repositories(repositories(changed));
         // New options first, so that the workers a larger worker_cnt adds start with them.
         if (!Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
             command = command.withWorkerOptions(Arrays.asList(changed.worker_java_opts()));
@@ -153,6 +161,20 @@ public final class SupervisorComponent {
 
     private static void keptFolder(Path folder) {
         LOG.warn("left {} in place: it holds more than the control socket", folder);
+    }
+
+    private static MavenRepositories repositories(SupervisorConfig config) {
+        return new MavenRepositories(MavenRepositories.localRepository(config.maven_local_repository()),
+                Arrays.stream(config.maven_repositories()).map(URI::create).toList());
+    }
+
+    /** The jars a worker boots, as the launcher found them for this manager ({@value #WORKER_JARS_PROPERTY}). */
+    private static List<Path> workerJars(BundleContext context) {
+        String jars = context.getProperty(WORKER_JARS_PROPERTY);
+        if (jars == null) {
+            throw new IllegalStateException("framework property " + WORKER_JARS_PROPERTY + " is not set");
+        }
+        return Arrays.stream(jars.split(File.pathSeparator)).map(Path::of).toList();
     }
 
     private static ModuleRollout.Canary canary(SupervisorConfig config) {

@@ -2,7 +2,7 @@ package org.kimserver.supervisor.internal;
 
 /**
  * What the supervisor reads of etc/kimserver.json, merged from the PIDs {@code kimserver.server} (worker_cnt,
- * server_name, worker_java_opts, canary_ms, canary_failure_pct) and {@code kimserver.gate} (stop_timeout_ms, is_reuseport, gate_host); the keys
+ * server_name, worker_java_opts, canary_ms, canary_failure_pct, maven_repositories, maven_local_repository) and {@code kimserver.gate} (stop_timeout_ms, is_reuseport, gate_host); the keys
  * are declared in {@code org.kimserver.config.ConfigSchema}.
  */
 @interface SupervisorConfig {
@@ -21,4 +21,8 @@ package org.kimserver.supervisor.internal;
     boolean is_reuseport() default false;
 
     String gate_host() default "";
+
+    String[] maven_repositories() default {};
+
+    String maven_local_repository() default "";
 }

@@ -5,7 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.kimserver.supervisor.internal.ControlLinkTest.await;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -20,9 +19,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.junit.After;
 import org.junit.Before;
@@ -68,6 +64,17 @@ public class ModuleRolloutTest {
         }
     }
 
+    /** The local Maven repository the bundle sets' bundles come from. */
+    private Path repository() {
+        return dir.resolve("repository");
+    }
+
+    /** A bundle of {@code headers} in the local repository as org.example:{@code artifactId}:1.0.0. */
+    private void inRepository(String artifactId, Map<String, String> headers) throws IOException {
+        TestJars.bundle(repository().resolve("org/example/" + artifactId + "/1.0.0/" + artifactId + "-1.0.0.jar"),
+                "org.example." + artifactId, "1.0.0", headers);
+    }
+
     private Path folder(int index) {
         return dir.resolve("w" + index);
     }
@@ -101,8 +108,10 @@ public class ModuleRolloutTest {
     }
 
     private void start(Duration canary) throws IOException {
+        BundleSets sets = new BundleSets(deploy, new MavenRepositories(repository(), List.of()), List::of,
+                dir.resolve("resolve"));
         rollout = new ModuleRollout(deploy, dir.resolve("store"), this::folder, this::views,
-                (index, why) -> restarted.add(index), new ModuleRollout.Canary(canary, 1));
+                (index, why) -> restarted.add(index), new ModuleRollout.Canary(canary, 1), sets);
         rollout.seed();
         rollout.prepare(1);
         rollout.prepare(2);
@@ -111,16 +120,7 @@ public class ModuleRolloutTest {
 
     /** Writes a bundle jar as a copy tool would: whole, moved in. */
     private String bundle(String file, String version) throws IOException {
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().putValue("Bundle-SymbolicName", "m");
-        manifest.getMainAttributes().putValue("Bundle-Version", version);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (JarOutputStream jar = new JarOutputStream(bytes, manifest)) {
-            jar.closeEntry();
-        }
-        Path part = deploy.resolve(file + ".part");
-        Files.write(part, bytes.toByteArray());
+        Path part = TestJars.bundle(deploy.resolve(file + ".part"), "m", version, Map.of());
         Files.move(part, deploy.resolve(file), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return DeployJar.digest(deploy.resolve(file));
     }
@@ -222,6 +222,63 @@ public class ModuleRolloutTest {
         assertEquals("rolled out", rollout.outcome("m.jar", ""));
         assertEquals(Map.of(), deployed(1));
         assertEquals(Map.of(), deployed(2));
+    }
+
+    @Test
+    public void aBundleSetReachesTheWorkersWholeAndGoesWithItsFile() throws Exception {
+        inRepository("lib", Map.of("Export-Package", "org.example.lib"));
+        inRepository("app", Map.of("Import-Package", "org.example.lib"));
+        start(Duration.ZERO);
+        Path set = deploy.resolve("tools.bundles");
+        Files.writeString(set, "# the app and its library\nmvn:org.example/app/1.0.0\n\nmvn:org.example/lib/1.0.0\n");
+        String digest = DeployJar.digest(set);
+        await(() -> "rolled out".equals(rollout.outcome("tools.bundles", digest)), 10_000);
+        for (int worker = 1; worker <= 2; worker++) {
+            assertEquals(Set.of("tools~app-1.0.0.jar", "tools~lib-1.0.0.jar"), deployed(worker).keySet());
+        }
+        Files.delete(set);
+        await(() -> "rolled out".equals(rollout.outcome("tools.bundles", "")), 10_000);
+        assertEquals(Map.of(), deployed(1));
+        assertEquals(Map.of(), deployed(2));
+    }
+
+    @Test
+    public void aSetThatDoesNotResolveIsRefusedNamingWhatIsMissingAndNothingOfItIsInstalled() throws Exception {
+        inRepository("app", Map.of("Import-Package", "org.example.lib"));
+        inRepository("lib", Map.of("Export-Package", "org.example.lib"));
+        start(Duration.ZERO);
+        Path set = deploy.resolve("tools.bundles");
+        Files.writeString(set, "mvn:org.example/app/1.0.0\n");
+        String digest = DeployJar.digest(set);
+        await(() -> rollout.outcome("tools.bundles", digest) != null, 10_000);
+        assertEquals("refused: tools~app-1.0.0.jar (org.example.app 1.0.0) does not resolve: nothing provides"
+                + " osgi.wiring.package (osgi.wiring.package=org.example.lib)", rollout.outcome("tools.bundles", digest));
+        assertEquals(Map.of(), deployed(1));
+        assertEquals(Map.of(), deployed(2));
+        assertEquals(1, rollout.problems().size());
+        assertEquals("deploy/tools.bundles", rollout.problems().get(0).subject());
+        // The missing bundle dropped into deploy/ beside it: the set is looked at again and goes.
+        Files.copy(repository().resolve("org/example/lib/1.0.0/lib-1.0.0.jar"), deploy.resolve("lib.jar"));
+        await(() -> "rolled out".equals(rollout.outcome("tools.bundles", digest)), 10_000);
+        assertEquals(Set.of("lib.jar", "tools~app-1.0.0.jar"), deployed(1).keySet());
+        assertTrue(rollout.problems().isEmpty());
+    }
+
+    @Test
+    public void aSetWithALineThatIsNoArtifactOrAnArtifactNowhereIsRefusedSayingSo() throws Exception {
+        start(Duration.ZERO);
+        Path set = deploy.resolve("tools.bundles");
+        Files.writeString(set, "mvn:org.example/app\n");
+        String bad = DeployJar.digest(set);
+        await(() -> rollout.outcome("tools.bundles", bad) != null, 10_000);
+        assertEquals("refused: line 1: 'mvn:org.example/app' is not mvn:<groupId>/<artifactId>/<version>"
+                + "[/<type>[/<classifier>]]", rollout.outcome("tools.bundles", bad));
+        Files.writeString(set, "mvn:org.example/nowhere/1.0.0\n");
+        String absent = DeployJar.digest(set);
+        await(() -> rollout.outcome("tools.bundles", absent) != null, 10_000);
+        assertEquals("refused: mvn:org.example/nowhere/1.0.0: not in the local repository " + repository()
+                + " (no maven_repositories configured)", rollout.outcome("tools.bundles", absent));
+        assertEquals(Map.of(), deployed(1));
     }
 
     @Test
