@@ -33,12 +33,15 @@ final class BundleSets {
     private static final Logger LOG = LoggerFactory.getLogger(BundleSets.class);
 
     /**
-     * What a look at one version of a set's file found: its modules (module name to jar), or why it is refused.
+     * What a look at one version of a set's file found: its modules, or why it is refused.
      *
      * @param digest  the file's digest
+     * @param modules module name to jar, null when it could not be read or fetched
+     * @param digests module name to the jar's digest (what the roll-out puts in force)
      * @param others  the other modules it was checked beside (a refusal is looked at again when they change)
      */
-    record Look(String digest, Map<String, Path> modules, String refusal, Map<String, Path> others, Instant at) {
+    record Look(String digest, Map<String, Path> modules, Map<String, String> digests, String refusal,
+                Map<String, Path> others, Instant at) {
     }
 
     private final Path deploy;
@@ -135,6 +138,7 @@ final class BundleSets {
         Instant now = Instant.now();
         long checkMillis;
         Map<String, Path> modules = new LinkedHashMap<>();
+        Map<String, String> digests = new LinkedHashMap<>();
         try {
             List<String> lines = Files.readAllLines(path);
             String prefix = file.substring(0, file.length() - SUFFIX.length()) + SEPARATOR;
@@ -160,6 +164,7 @@ final class BundleSets {
                 if (modules.put(prefix + artifact.fileName(), jar) != null) {
                     return refused(file, digest, "line " + (i + 1) + ": " + artifact + " is listed twice", now);
                 }
+                digests.put(prefix + artifact.fileName(), DeployJar.digest(jar));
             }
             if (modules.isEmpty()) {
                 return refused(file, digest, "it lists no bundle (a line: mvn:<groupId>/<artifactId>/<version>)",
@@ -171,7 +176,8 @@ final class BundleSets {
                     Files.createTempDirectory(work, "resolve"));
             checkMillis = (System.nanoTime() - checkStarted) / 1_000_000;
             if (unresolved != null) {
-                return new Look(digest, Map.copyOf(modules), refusal(file, unresolved), Map.copyOf(others), now);
+                return new Look(digest, Map.copyOf(modules), Map.copyOf(digests), refusal(file, unresolved),
+                        Map.copyOf(others), now);
             }
         } catch (IOException e) {
             return refused(file, digest, e.getMessage(), now);
@@ -181,11 +187,11 @@ final class BundleSets {
         }
         LOG.info("deploy/{}: {} bundle{} resolve beside the server's (checked in {} ms): {}", file, modules.size(),
                 modules.size() == 1 ? "" : "s", checkMillis, String.join(", ", modules.keySet()));
-        return new Look(digest, Map.copyOf(modules), null, Map.copyOf(others), now);
+        return new Look(digest, Map.copyOf(modules), Map.copyOf(digests), null, Map.copyOf(others), now);
     }
 
     private static Look refused(String file, String digest, String reason, Instant at) {
-        return new Look(digest, null, refusal(file, reason), Map.of(), at);
+        return new Look(digest, null, null, refusal(file, reason), Map.of(), at);
     }
 
     private static String refusal(String file, String reason) {

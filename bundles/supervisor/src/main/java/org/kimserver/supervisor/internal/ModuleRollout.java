@@ -237,23 +237,16 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
             return "refused: " + look.refusal();
         }
         boolean inForce = candidate == null;
-        for (Map.Entry<String, Path> module : look.modules().entrySet()) {
-            String moduleDigest = scannedDigest(module.getValue());
+        for (Map.Entry<String, String> module : look.digests().entrySet()) {
             Refusal r = refused.get(module.getKey());
-            if (r != null && r.digest().equals(moduleDigest)) {
+            if (r != null && r.digest().equals(module.getValue())) {
                 return "rolled back: " + r.reason();
             }
-            inForce &= moduleDigest.equals(accepted.get(module.getKey()));
+            inForce &= module.getValue().equals(accepted.get(module.getKey()));
         }
         inForce &= accepted.keySet().stream().filter(m -> BundleSets.memberOf(m, file))
                 .allMatch(look.modules()::containsKey);
         return inForce ? ROLLED_OUT : null;
-    }
-
-    /** The digest the last look at a jar found, or "". */
-    private String scannedDigest(Path jar) {
-        Scanned s = scanned.get(jar);
-        return s == null || s.digest() == null ? "" : s.digest();
     }
 
     /** Forgets a refusal of the file (a set's: of it and its bundles): what deploy/ holds for it is tried again. */
