@@ -6,8 +6,8 @@ import static org.junit.Assert.assertTrue;
 import static org.kimserver.itest.UnzippedDistribution.await;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.SimpleFileServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -42,24 +42,11 @@ public class BundleSetIT {
                 .resolve("shout-lib-1.0.0.jar"));
         TestBundles.shoutModule(Files.createDirectories(remote.resolve("org/kimserver/itest/shout-module/1.0.0"))
                 .resolve("shout-module-1.0.0.jar"), SHOUT);
-        repository = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        repository.createContext("/maven2/", exchange -> {
-            Path file = remote.resolve(exchange.getRequestURI().getPath().substring("/maven2/".length()));
-            try (exchange) {
-                if (!Files.isRegularFile(file)) {
-                    exchange.sendResponseHeaders(404, -1);
-                    return;
-                }
-                byte[] bytes = Files.readAllBytes(file);
-                exchange.sendResponseHeaders(200, bytes.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(bytes);
-                }
-            }
-        });
+        repository = SimpleFileServer.createFileServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                remote, SimpleFileServer.OutputLevel.NONE);
         repository.start();
         dist.editConfig(json -> json.replace("\"worker_cnt\": 1,", "\"worker_cnt\": 1, \"maven_repositories\":"
-                + " [\"http://127.0.0.1:" + repository.getAddress().getPort() + "/maven2\"],"
+                + " [\"http://127.0.0.1:" + repository.getAddress().getPort() + "\"],"
                 + " \"maven_local_repository\": \"" + local + "\","));
     }
 
@@ -94,7 +81,7 @@ public class BundleSetIT {
         assertEquals(nowhere.output(), 1, nowhere.exitCode());
         assertTrue(nowhere.output(), nowhere.output().contains("refused: mvn:org.kimserver.itest/nowhere/1.0.0: not"
                 + " in the local repository " + local + "; http://127.0.0.1:" + repository.getAddress().getPort()
-                + "/maven2/org/kimserver/itest/nowhere/1.0.0/nowhere-1.0.0.jar: HTTP 404"));
+                + "/org/kimserver/itest/nowhere/1.0.0/nowhere-1.0.0.jar: HTTP 404"));
         assertEquals(0, console("kim:uninstall", "nowhere.bundles").exitCode());
 
         UnzippedDistribution.Result alone = console("kim:install", MODULE);
