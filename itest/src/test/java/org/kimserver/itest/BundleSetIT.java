@@ -116,4 +116,34 @@ public class BundleSetIT {
         assertTrue(removed.output(), removed.output().contains("deploy/shout.bundles removed: rolled out"));
         await("the set's module gone", 30, () -> shout("hi").code() == 4);
     }
+
+    @Test
+    public void setsThatNeedEachOtherOrOverlapAreJudgedWholeAndOnlyWhatKimInstallWroteIsReplaced() throws Exception {
+        UnzippedDistribution.Result start = dist.kimserver("start");
+        assertEquals(start.output(), 0, start.exitCode());
+        assertEquals(0, console("kim:install", LIBRARY).exitCode());
+        UnzippedDistribution.Result module = console("kim:install", MODULE);
+        assertEquals(module.output(), 0, module.exitCode());
+        assertEquals("HI!", shout("hi").data());
+
+        // A set of bundles that other sets have already: refused before any worker sees it.
+        Files.writeString(dist.path("deploy/both.bundles"), MODULE + "\n" + LIBRARY + "\n");
+        await("both.bundles refused", 30, () -> console("kim:info").output().contains("deploy/both.bundles: refused:"
+                + " both~shout-module-1.0.0.jar: the same bundle is in system/ or deploy/ already, leave it out"));
+        // kim:install mvn: does not write over a set it did not write.
+        UnzippedDistribution.Result over = console("kim:install", "mvn:org.kimserver.other/both/1.0.0");
+        assertEquals(over.output(), 1, over.exitCode());
+        assertTrue(over.output(), over.output().contains("deploy/both.bundles is a set that kim:install"
+                + " mvn:org.kimserver.other/both/1.0.0 did not write"));
+        assertEquals(MODULE + "\n" + LIBRARY + "\n", Files.readString(dist.path("deploy/both.bundles")));
+
+        // The library's set removed while the module needs it: the removal is rolled back, and said so at once.
+        long began = System.nanoTime();
+        UnzippedDistribution.Result removal = console("kim:uninstall", "shout-lib.bundles");
+        assertEquals(removal.output(), 1, removal.exitCode());
+        assertTrue(removal.output(), removal.output().contains("deploy/shout-lib.bundles removed: rolled back: "));
+        assertTrue("decided in " + (System.nanoTime() - began) / 1_000_000 + " ms",
+                System.nanoTime() - began < 60_000_000_000L);
+        assertEquals("HI!", shout("hi").data());
+    }
 }

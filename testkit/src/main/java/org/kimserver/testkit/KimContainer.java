@@ -91,7 +91,8 @@ public final class KimContainer {
         Files.createDirectories(home.resolve("etc"));
         Files.createDirectories(home.resolve("deploy"));
         String json = Files.readString(distribution().resolve("etc/kimserver.json"))
-                .replaceFirst("\"gate_port\": \\d+", "\"gate_port\": " + gatePort);
+                .replaceFirst("\"gate_port\": \\d+", "\"gate_port\": " + gatePort)
+                .replaceFirst("\"node_port\": \\d+", "\"node_port\": " + freePort());
         Files.writeString(home.resolve("etc/kimserver.json"), json);
         return new KimContainer(home, gatePort);
     }
@@ -103,8 +104,20 @@ public final class KimContainer {
         return this;
     }
 
-    /** Puts a module jar into the home's {@code deploy/}: the server deploys it as it starts. */
+    /**
+     * Puts a module jar into the home's {@code deploy/}: the server deploys it as it starts.
+     *
+     * @throws IllegalArgumentException when {@code jar} is no jar with a Bundle-SymbolicName
+     */
     public KimContainer module(Path jar) throws IOException {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            Manifest manifest = file.getManifest();
+            if (manifest == null || manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME) == null) {
+                throw new IllegalArgumentException(jar + " is no bundle: its manifest has no Bundle-SymbolicName");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(jar + " is no jar: " + e.getMessage(), e);
+        }
         Files.copy(jar, home.resolve("deploy").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         return this;
     }

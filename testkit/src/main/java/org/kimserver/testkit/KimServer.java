@@ -5,10 +5,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.kimserver.api.ErrorCode;
 import org.kimserver.api.diag.Problem;
 import org.kimserver.api.diag.ProblemReporter;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 
@@ -50,7 +53,8 @@ public final class KimServer {
                 // the gate is not listening yet
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("cmd " + cmd + " not served within " + timeout.toMillis() + " ms");
+                throw new AssertionError("cmd " + cmd + " not served within " + timeout.toMillis() + " ms"
+                        + problemsNow());
             }
             Thread.sleep(50);
         }
@@ -59,6 +63,17 @@ public final class KimServer {
     /** {@link #awaitServed(int, String, Duration)} within 30 s. */
     public static WireClient.Frame awaitServed(int cmd, String data) throws Exception {
         return awaitServed(cmd, data, Duration.ofSeconds(30));
+    }
+
+    /** What kim:info lists now, as the end of a failure's message (why a module does not serve, say). */
+    private static String problemsNow() {
+        Bundle kit = FrameworkUtil.getBundle(KimServer.class);
+        if (kit == null || kit.getBundleContext() == null) {
+            return "";
+        }
+        List<Problem> problems = problems(kit.getBundleContext());
+        return problems.isEmpty() ? "; kim:info lists no problem" : "; kim:info lists:" + problems.stream()
+                .map(p -> "\n  " + p.subject() + ": " + p.reason()).collect(Collectors.joining());
     }
 
     /** Every problem of every ProblemReporter service now, as kim:info lists them. */

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -72,6 +73,8 @@ public final class HandlerRegistry implements ProblemReporter {
     private volatile CompletableFuture<Void> nextChange = new CompletableFuture<>();
     /** When each command claimed by handlers of more than one bundle began to be. */
     private volatile Map<Integer, Instant> conflictsSince = Map.of();
+    /** The handlers whose command property names no command, by service id; written under the entries' lock. */
+    private volatile Map<Long, Problem> ignored = Map.of();
 
     /**
      * Gets the service itself rather than have SCR get it, so that a handler whose component fails to activate is
@@ -114,13 +117,15 @@ public final class HandlerRegistry implements ProblemReporter {
         remove((Long) reference.getProperty(Constants.SERVICE_ID));
     }
 
-    /** Serves the entry's commands from now on. */
+    /** Serves the entry's commands from now on (none when its property names none: a kim:info problem). */
     void add(HandlerEntry entry) {
         synchronized (entries) {
             entries.add(entry);
             rebuild();
         }
-        LOG.info("handler added: {} for cmd {}", entry.describe(), propertyText(entry.commands));
+        if (!ignored.containsKey(entry.serviceId)) {
+            LOG.info("handler added: {} for cmd {}", entry.describe(), propertyText(entry.commands));
+        }
     }
 
     /** Stops serving the handler of that service, and waits for its calls in progress (up to 30 s). */
@@ -168,15 +173,23 @@ public final class HandlerRegistry implements ProblemReporter {
         List<HandlerEntry> ordered = new ArrayList<>(entries);
         ordered.sort(HandlerEntry.PRECEDENCE);
         TreeMap<Integer, List<HandlerEntry>> byCmd = new TreeMap<>();
+        Map<Long, Problem> bad = new HashMap<>();
         for (HandlerEntry entry : ordered) {
             try {
                 for (int cmd : parseCommands(entry.commands)) {
                     byCmd.computeIfAbsent(cmd, k -> new ArrayList<>()).add(entry);
                 }
             } catch (IllegalArgumentException e) {
-                LOG.error("handler ignored: {}: {}", entry.describe(), e.getMessage());
+                Problem known = ignored.get(entry.serviceId);
+                if (known == null) {
+                    LOG.error("handler ignored: {}: {}", entry.describe(), e.getMessage());
+                }
+                bad.put(entry.serviceId, new Problem("handler " + entry.describe(), "ignored, it serves no command: "
+                        + CommandHandler.CMD + " " + propertyText(entry.commands) + ": " + e.getMessage(),
+                        known == null ? Instant.now() : known.since()));
             }
         }
+        ignored = Map.copyOf(bad);
         int[] cmds = new int[byCmd.size()];
         Route[] table = new Route[byCmd.size()];
         Route any = null;
@@ -251,11 +264,14 @@ public final class HandlerRegistry implements ProblemReporter {
         return cmd == ANY ? "*" : Integer.toString(cmd);
     }
 
-    /** Each command claimed by handlers that are not versions of one bundle: only one of them is called. */
+    /**
+     * Each command claimed by handlers that are not versions of one bundle (only one of them is called), and each
+     * handler ignored for a command property that names no command.
+     */
     @Override
     public List<Problem> problems() {
         Map<Integer, Instant> since = conflictsSince;
-        List<Problem> problems = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>(ignored.values());
         for (Route route : routes()) {
             Instant first = since.get(route.cmd());
             if (first != null && !route.conflicting().isEmpty()) {

@@ -58,4 +58,21 @@ public class HandlerPrecedenceTest {
         registry.remove(other.serviceId);
         assertEquals(List.of(), registry.problems());
     }
+
+    @Test
+    public void aHandlerWhosePropertyNamesNoCommandIsAProblemUntilItGoes() {
+        HandlerEntry good = add("org.example.one", "1.0.0", 0);
+        HandlerEntry bad = new HandlerEntry(request -> Reply.ok("ok", ""), "abc,-5", true, "org.example.bad",
+                Version.parseVersion("1.0.0"), ++serviceIds, 0);
+        registry.add(bad);
+        assertEquals(good, registry.find(CMD).handler());
+        List<Problem> problems = registry.problems();
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).subject(), problems.get(0).subject().startsWith("handler ")
+                && problems.get(0).subject().contains("org.example.bad"));
+        assertTrue(problems.get(0).reason(), problems.get(0).reason().startsWith(
+                "ignored, it serves no command: kim.cmd abc,-5: "));
+        registry.remove(bad.serviceId);
+        assertEquals(List.of(), registry.problems());
+    }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +45,13 @@ final class BundleSets {
                 Map<String, Path> others, Instant at) {
     }
 
+    /** What the roll-out thread does for a set now: the roll-out of every change of deploy/ waits for it. */
+    private record Busy(String file, String what, Instant since) {
+    }
+
+    /** How long a set's fetch or check runs before kim:info lists it. */
+    static final Duration BUSY_PROBLEM = Duration.ofSeconds(5);
+
     private final Path deploy;
     private volatile MavenRepositories repositories;
     private final Supplier<List<Path>> systemJars;
@@ -52,6 +60,7 @@ final class BundleSets {
     private final Map<String, Look> looks = new TreeMap<>();
     /** The modules of the last version of each set that was not refused. */
     private final Map<String, Map<String, Path>> lastGood = new TreeMap<>();
+    private volatile Busy busy;
 
     /**
      * @param deploy       the deploy/ folder
@@ -69,6 +78,12 @@ final class BundleSets {
     /** Where the bundles of sets read from now on come from (maven_repositories changed). */
     void repositories(MavenRepositories changed) {
         repositories = changed;
+    }
+
+    /** The set file whose bundle {@code module} (a name of the roll-out) is, or null for a jar of deploy/. */
+    static String setOf(String module) {
+        int at = module.indexOf(SEPARATOR);
+        return at < 0 ? null : module.substring(0, at) + SUFFIX;
     }
 
     /** Whether {@code module} (a name of the roll-out) is a bundle of the set file {@code setFile}. */
@@ -156,10 +171,12 @@ final class BundleSets {
                 if (!artifact.type().equals("jar")) {
                     return refused(file, digest, "line " + (i + 1) + ": " + artifact + " is no jar", now);
                 }
+                busy = new Busy(file, "fetching " + artifact, Instant.now());
                 Path jar = repositories.fetch(artifact);
                 DeployJar read = DeployJar.read(jar);
                 if (read.defect() != null) {
-                    return refused(file, digest, artifact + ": " + read.defect(), now);
+                    return refused(file, digest, artifact + ": " + read.defect() + " (" + jar
+                            + "; delete it there if it is broken, and it is fetched again)", now);
                 }
                 if (modules.put(prefix + artifact.fileName(), jar) != null) {
                     return refused(file, digest, "line " + (i + 1) + ": " + artifact + " is listed twice", now);
@@ -171,6 +188,7 @@ final class BundleSets {
                         now);
             }
             Files.createDirectories(work);
+            busy = new Busy(file, "checking that its bundles resolve", Instant.now());
             long checkStarted = System.nanoTime();
             String unresolved = ResolveCheck.unresolved(systemJars.get(), List.copyOf(others.values()), modules,
                     Files.createTempDirectory(work, "resolve"));
@@ -184,6 +202,8 @@ final class BundleSets {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return refused(file, digest, "interrupted while it was fetched", now);
+        } finally {
+            busy = null;
         }
         LOG.info("deploy/{}: {} bundle{} resolve beside the server's (checked in {} ms): {}", file, modules.size(),
                 modules.size() == 1 ? "" : "s", checkMillis, String.join(", ", modules.keySet()));
@@ -210,9 +230,22 @@ final class BundleSets {
         return look != null && look.digest().equals(digest) ? look : null;
     }
 
-    /** Each set refused, as kim:info lists it. */
+    /** What is being done for a set now, with for how long ("deploy/x.bundles: fetching mvn:... for 3 s"), or null. */
+    String busy() {
+        Busy now = busy;
+        return now == null ? null : "deploy/" + now.file() + ": " + now.what() + " for "
+                + Duration.between(now.since(), Instant.now()).toSeconds() + " s";
+    }
+
+    /** Each set refused, and a fetch or check that has run long, as kim:info lists them. */
     synchronized List<Problem> problems() {
         List<Problem> problems = new ArrayList<>();
+        Busy now = busy;
+        if (now != null && Duration.between(now.since(), Instant.now()).compareTo(BUSY_PROBLEM) >= 0) {
+            problems.add(new Problem("deploy/" + now.file(), now.what() + " (up to "
+                    + MavenRepositories.DOWNLOAD_TIMEOUT.toSeconds() + " s a repository): the roll-out of deploy/"
+                    + " waits for it", now.since()));
+        }
         looks.forEach((file, look) -> {
             if (look.refusal() != null) {
                 problems.add(new Problem("deploy/" + file, "refused: " + look.refusal() + "; the workers run "

@@ -1,10 +1,12 @@
 package org.kimserver.supervisor.internal;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import java.util.zip.ZipFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +32,11 @@ import org.slf4j.LoggerFactory;
  */
 final class MavenRepositories {
     private static final Logger LOG = LoggerFactory.getLogger(MavenRepositories.class);
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(2);
+    /** How long a connection to a repository may take. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** How long one file may take to download, whole: deploy/ changes wait for a set's fetch. */
+    static final Duration DOWNLOAD_TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern SHA1 = Pattern.compile("[0-9a-fA-F]{40}");
 
     private final Path local;
     private final List<URI> remotes;
@@ -42,10 +53,17 @@ final class MavenRepositories {
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
-    /** The local repository of {@code configured}: {@code ~/.m2/repository} when empty. */
-    static Path localRepository(String configured) {
-        return configured.isEmpty() ? Path.of(System.getProperty("user.home"), ".m2", "repository")
-                : Path.of(configured);
+    /**
+     * The local repository {@code configured}: {@code ~/.m2/repository} when empty; a leading {@code ~/} is the
+     * user's home, and a relative path is taken from the server's {@code home}.
+     */
+    static Path localRepository(String configured, Path home) {
+        Path user = Path.of(System.getProperty("user.home"));
+        if (configured.isEmpty()) {
+            return user.resolve(".m2").resolve("repository");
+        }
+        return configured.equals("~") ? user : configured.startsWith("~/") ? user.resolve(configured.substring(2))
+                : home.resolve(configured);
     }
 
     /**
@@ -69,7 +87,7 @@ final class MavenRepositories {
             URI uri = URI.create(base + artifact.path());
             try {
                 download(uri, file);
-                LOG.info("{}: downloaded from {}", artifact, uri);
+                LOG.info("{}: downloaded from {}", artifact, shown(uri));
                 return file;
             } catch (IOException e) {
                 tried.add(e.getMessage());
@@ -80,22 +98,25 @@ final class MavenRepositories {
     }
 
     private void download(URI uri, Path file) throws IOException, InterruptedException {
+        String where = shown(uri);
         Files.createDirectories(file.getParent());
         Path part = file.resolveSibling("." + file.getFileName() + ".part");
         try {
-            HttpResponse<Path> response = http.send(HttpRequest.newBuilder(uri).timeout(DOWNLOAD_TIMEOUT).build(),
-                    HttpResponse.BodyHandlers.ofFile(part));
+            HttpResponse<Path> response = get(uri, HttpResponse.BodyHandlers.ofFile(part));
             if (response.statusCode() != 200) {
-                throw new IOException(uri + ": HTTP " + response.statusCode());
+                throw new IOException(where + ": HTTP " + response.statusCode());
             }
             String expected = sha1Of(uri);
-            if (expected != null && !expected.equalsIgnoreCase(sha1(part))) {
-                throw new IOException(uri + ": its SHA-1 is not the repository's (" + expected + ")");
+            String actual = sha1(part);
+            if (expected != null && !expected.equalsIgnoreCase(actual)) {
+                throw new IOException(where + ": its SHA-1 " + actual + " is not the repository's " + expected);
+            }
+            try (ZipFile zip = new ZipFile(part.toFile())) {
+                zip.size(); // a page of an HTML "repository", a cut download: not kept
+            } catch (IOException e) {
+                throw new IOException(where + ": what came is not a jar (" + Files.size(part) + " bytes)");
             }
             Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw e.getMessage() != null && e.getMessage().startsWith(uri.toString()) ? e
-                    : new IOException(uri + ": " + e, e);
         } finally {
             Files.deleteIfExists(part);
         }
@@ -103,14 +124,45 @@ final class MavenRepositories {
 
     /** The repository's SHA-1 of the file at {@code uri}, or null when it has none. */
     private String sha1Of(URI uri) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uri + ".sha1"))
-                .timeout(DOWNLOAD_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = get(URI.create(uri + ".sha1"), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             return null;
         }
         String body = response.body().strip();
         int space = body.indexOf(' ');
-        return space < 0 ? body : body.substring(0, space); // some repositories add the file name
+        String sha1 = space < 0 ? body : body.substring(0, space); // some repositories add the file name
+        if (!SHA1.matcher(sha1).matches()) {
+            throw new IOException(shown(uri) + ".sha1 is no SHA-1: it begins \""
+                    + body.substring(0, Math.min(body.length(), 20)).replaceAll("\\s", " ") + "\"");
+        }
+        return sha1;
+    }
+
+    /** One GET, bounded in time as a whole: a repository that accepts and never answers holds nothing for long. */
+    private <T> HttpResponse<T> get(URI uri, HttpResponse.BodyHandler<T> body) throws IOException,
+            InterruptedException {
+        CompletableFuture<HttpResponse<T>> response = http.sendAsync(HttpRequest.newBuilder(uri)
+                .timeout(DOWNLOAD_TIMEOUT).build(), body);
+        try {
+            return response.get(DOWNLOAD_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            response.cancel(true);
+            throw new IOException(shown(uri) + ": no whole answer within " + DOWNLOAD_TIMEOUT.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new IOException(shown(uri) + ": " + (cause instanceof ConnectException ? "cannot connect"
+                    : cause instanceof HttpTimeoutException ? "no answer within " + DOWNLOAD_TIMEOUT.toSeconds() + " s"
+                    : cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+        }
+    }
+
+    /** {@code uri} as messages show it: without a user and password it may hold. */
+    static String shown(URI uri) {
+        if (uri.getRawUserInfo() == null) {
+            return uri.toString();
+        }
+        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                + uri.getRawPath();
     }
 
     static String sha1(Path file) throws IOException {

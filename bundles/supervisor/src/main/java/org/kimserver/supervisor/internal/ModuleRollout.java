@@ -90,9 +90,10 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
      * @param rolling    the change under way, or null
      * @param refusals   file to why its change was rolled back
      * @param setRefusals bundle set file to why it was refused
+     * @param looking    what is being done for a bundle set now (a fetch, a check), or null
      */
     record Snapshot(Map<String, String> accepted, Map<String, String> labels, String rolling,
-                    Map<String, String> refusals, Map<String, String> setRefusals) {
+                    Map<String, String> refusals, Map<String, String> setRefusals, String looking) {
     }
 
     private final Path deploy;
@@ -103,6 +104,8 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
     private volatile Canary canary;
     private final BundleSets sets;
     private final Map<Path, Scanned> scanned = new HashMap<>();
+    /** The jars of deploy/ left out for a name the bundle sets' modules have ("x~y.jar"). */
+    private volatile Map<String, Instant> misnamed = Map.of();
 
     // Guarded by this: the roll-out thread changes them, a worker's spawn reads them.
     private Map<String, String> accepted = Map.of();
@@ -226,6 +229,11 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
      */
     private String setOutcome(String file, String digest) {
         if (digest.isEmpty()) {
+            for (Map.Entry<String, Refusal> r : refused.entrySet()) {
+                if (BundleSets.memberOf(r.getKey(), file) && r.getValue().digest().isEmpty()) {
+                    return "rolled back: " + r.getValue().reason();
+                }
+            }
             return candidate == null && accepted.keySet().stream().noneMatch(m -> BundleSets.memberOf(m, file))
                     ? ROLLED_OUT : null;
         }
@@ -261,16 +269,23 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
     synchronized Snapshot snapshot() {
         Map<String, String> refusals = new TreeMap<>();
         refused.forEach((file, r) -> refusals.put(file, r.label() + " rolled back at " + r.at() + ": " + r.reason()));
-        return new Snapshot(new TreeMap<>(accepted), Map.copyOf(labels), rolling, refusals, sets.refusals());
+        return new Snapshot(new TreeMap<>(accepted), Map.copyOf(labels), rolling, refusals, sets.refusals(),
+                sets.busy());
     }
 
     /** Each change rolled back whose jar is still in deploy/. */
     @Override
     public synchronized List<Problem> problems() {
         List<Problem> problems = new ArrayList<>();
-        refused.forEach((file, r) -> problems.add(new Problem("deploy/" + file, r.label() + " was rolled back: "
-                + r.reason() + "; the workers run " + (accepted.containsKey(file) ? labels.get(accepted.get(file))
-                : "without it") + "; replace or remove the jar", r.at())));
+        refused.forEach((file, r) -> {
+            String set = BundleSets.setOf(file);
+            problems.add(new Problem("deploy/" + (set == null ? file : set + " (" + file + ")"), r.label()
+                    + " was rolled back: " + r.reason() + "; the workers run " + (accepted.containsKey(file)
+                    ? labels.get(accepted.get(file)) : "without it") + "; " + (set == null
+                    ? "replace or remove the jar" : "change, restore or remove the set's file"), r.at()));
+        });
+        misnamed.forEach((file, since) -> problems.add(new Problem("deploy/" + file, "not deployed: '"
+                + BundleSets.SEPARATOR + "' in a jar's name is kept for the bundles of bundle sets; rename it", since)));
         problems.addAll(sets.problems());
         return problems;
     }
@@ -634,15 +649,32 @@ final class ModuleRollout implements ProblemReporter, WorkerSupervisor.Modules {
     /** The jars of deploy/ by file name. */
     private Map<String, Path> jars() throws IOException {
         Map<String, Path> jars = new TreeMap<>();
+        Set<String> left = new TreeSet<>();
         if (!Files.isDirectory(deploy)) {
             return jars;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(deploy, "*.jar")) {
             for (Path f : files) {
-                if (Files.isRegularFile(f)) {
-                    jars.put(f.getFileName().toString(), f);
+                String name = f.getFileName().toString();
+                if (name.contains(BundleSets.SEPARATOR)) {
+                    left.add(name);
+                } else if (Files.isRegularFile(f)) {
+                    jars.put(name, f);
                 }
             }
+        }
+        if (!left.equals(misnamed.keySet())) {
+            Map<String, Instant> now = new TreeMap<>();
+            for (String name : left) {
+                Instant since = misnamed.get(name);
+                if (since == null) {
+                    LOG.warn("deploy/{}: not deployed: '{}' in a jar's name is kept for the bundles of bundle sets;"
+                            + " rename it", name, BundleSets.SEPARATOR);
+                    since = Instant.now();
+                }
+                now.put(name, since);
+            }
+            misnamed = Map.copyOf(now);
         }
         jars.putAll(sets.modules(jars));
         scanned.keySet().retainAll(jars.values());

@@ -51,6 +51,10 @@ final class ModulesCommand {
         if (!name.endsWith(".jar")) {
             throw new IllegalArgumentException(jar + ": only *.jar files of deploy/ are modules; name it <name>.jar");
         }
+        if (name.contains(BundleSets.SEPARATOR)) {
+            throw new IllegalArgumentException(jar + ": '" + BundleSets.SEPARATOR + "' in a jar's name is kept for the"
+                    + " bundles of bundle sets; rename it");
+        }
         DeployJar read = DeployJar.read(source);
         if (read.defect() != null) {
             throw new IllegalArgumentException(jar + ": " + read.defect());
@@ -69,6 +73,12 @@ final class ModulesCommand {
     private String installSet(MavenCoordinates artifact) throws IOException, InterruptedException {
         String name = artifact.artifactId() + BundleSets.SUFFIX;
         Path target = deploy.resolve(name);
+        // Its first line says who wrote it: an update replaces only a set this command wrote for this artifact.
+        String mark = "# kim:install mvn:" + artifact.groupId() + "/" + artifact.artifactId() + "/";
+        if (Files.exists(target) && !Files.readString(target).startsWith(mark)) {
+            throw new IllegalArgumentException("deploy/" + name + " is a set that kim:install " + artifact + " did not"
+                    + " write; add the line " + artifact + " to it, or remove it first");
+        }
         Path part = deploy.resolve("." + name + ".part");
         Files.writeString(part, "# kim:install " + artifact + "\n" + artifact + "\n");
         Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -82,6 +92,11 @@ final class ModulesCommand {
             throws IOException, InterruptedException {
         Path target = deploy.resolve(file).normalize();
         String name = target.getFileName().toString();
+        String set = BundleSets.setOf(name);
+        if (set != null && name.endsWith(".jar")) {
+            throw new IllegalArgumentException(file + " is a bundle of the set deploy/" + set + ": remove it from the"
+                    + " set's file, or the set with kim:uninstall " + set);
+        }
         if (!target.getParent().equals(deploy) || !(name.endsWith(".jar") || name.endsWith(BundleSets.SUFFIX))
                 || !Files.deleteIfExists(target)) {
             throw new IllegalArgumentException("deploy/ has no module " + file + " (kim:modules lists them)");
@@ -155,6 +170,9 @@ final class ModulesCommand {
         }
         if (snapshot.rolling() != null) {
             out.append("rolling out: ").append(snapshot.rolling()).append('\n');
+        }
+        if (snapshot.looking() != null) {
+            out.append("looking at: ").append(snapshot.looking()).append('\n');
         }
         snapshot.refusals().forEach((file, why) -> out.append("rolled back: ").append(file).append(": ").append(why)
                 .append('\n'));

@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -57,15 +59,27 @@ final class ResolveCheck {
         try {
             framework.init();
             BundleContext context = framework.getBundleContext();
+            Set<Bundle> present = new HashSet<>();
             for (Path jar : system) {
-                install(context, jar, "system/" + jar.getFileName());
+                present.add(install(context, jar, "system/" + jar.getFileName()));
             }
             for (Path jar : others) {
-                install(context, jar, "deploy/" + jar.getFileName());
+                try {
+                    present.add(install(context, jar, "deploy/" + jar.getFileName()));
+                } catch (BundleException e) {
+                    // Not the candidates' doing (a jar deleted meanwhile): the roll-out judges that jar itself.
+                }
             }
             Map<Bundle, String> added = new LinkedHashMap<>();
             for (Map.Entry<String, Path> candidate : candidates.entrySet()) {
-                added.put(install(context, candidate.getValue(), candidate.getKey()), candidate.getKey());
+                Bundle bundle = install(context, candidate.getValue(), candidate.getKey());
+                // One jar installed twice (the same artifact in two sets) is one bundle: its location is the same.
+                if (added.containsKey(bundle) || present.contains(bundle)) {
+                    throw new IOException(candidate.getKey() + ": the same bundle is in system/ or deploy/ already,"
+                            + " leave it out (" + bundle.getSymbolicName() + " " + bundle.getVersion() + ", "
+                            + bundle.getLocation() + ")");
+                }
+                added.put(bundle, candidate.getKey());
             }
             FrameworkWiring wiring = framework.adapt(FrameworkWiring.class);
             if (wiring.resolveBundles(null)) {

@@ -59,6 +59,8 @@ public final class SupervisorComponent {
     private ServiceRegistration<?> modulesCommand;
     private ModuleRollout rollout;
     private BundleSets sets;
+    /** The server home (kimserver.home). */
+    private Path homePath;
     private Path fastStop;
     private ServiceTracker<Object, Object> handoff;
     private RuntimeSocket control;
@@ -85,7 +87,8 @@ public final class SupervisorComponent {
                 home, config.server_name(), socket, this::handoffSocket, System.getProperty("java.class.path"),
                 MAIN_CLASS);
         Path deploy = Path.of(home, "deploy");
-        sets = new BundleSets(deploy, repositories(config), () -> workerJars(context),
+        homePath = Path.of(home);
+        sets = new BundleSets(deploy, repositories(config, homePath), () -> workerJars(context),
                 context.getDataFile("resolve").toPath());
         rollout = new ModuleRollout(deploy, context.getDataFile("modules").toPath(),
                 command::deployFolder, () -> supervisor.views(), (index, why) -> supervisor.restart(index, why),
@@ -128,7 +131,7 @@ public final class SupervisorComponent {
     void modified(SupervisorConfig changed) {
         supervisor.stopWait(stopWait(changed));
         rollout.canary(canary(changed));
-        sets.repositories(repositories(changed));
+        sets.repositories(repositories(changed, homePath));
         // New options first, so that the workers a larger worker_cnt adds start with them.
         if (!Arrays.equals(changed.worker_java_opts(), config.worker_java_opts())) {
             command = command.withWorkerOptions(Arrays.asList(changed.worker_java_opts()));
@@ -163,8 +166,8 @@ public final class SupervisorComponent {
         LOG.warn("left {} in place: it holds more than the control socket", folder);
     }
 
-    private static MavenRepositories repositories(SupervisorConfig config) {
-        return new MavenRepositories(MavenRepositories.localRepository(config.maven_local_repository()),
+    private static MavenRepositories repositories(SupervisorConfig config, Path home) {
+        return new MavenRepositories(MavenRepositories.localRepository(config.maven_local_repository(), home),
                 Arrays.stream(config.maven_repositories()).map(URI::create).toList());
     }
 

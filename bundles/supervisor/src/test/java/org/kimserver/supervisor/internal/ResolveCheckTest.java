@@ -66,6 +66,15 @@ public class ResolveCheckTest {
     }
 
     @Test
+    public void oneJarInTwoSetsIsNamedToo() throws Exception {
+        Path lib = jar("lib", Map.of());
+        IOException e = assertThrows(IOException.class,
+                () -> ResolveCheck.unresolved(List.of(), List.of(lib), Map.of("other~lib-1.0.0.jar", lib), work()));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("other~lib-1.0.0.jar: the same bundle is in system/ or"
+                + " deploy/ already, leave it out (lib 1.0.0, reference:file:"));
+    }
+
+    @Test
     public void aJdkPackageComesFromTheSystemBundle() throws Exception {
         Path importer = jar("app", Map.of("Import-Package", "javax.sql, javax.net.ssl"));
         assertNull(ResolveCheck.unresolved(List.of(), List.of(), Map.of("app", importer), work()));
