@@ -1,6 +1,7 @@
 package org.kimserver.supervisor.internal;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,8 @@ final class BundleSets {
     static final String SUFFIX = ".bundles";
     /** Between a set's name and its bundle's file name in the modules it becomes. */
     static final String SEPARATOR = "~";
+    /** A set's file larger than this is refused unread. */
+    static final long MAX_FILE_BYTES = 64 * 1024;
     private static final Logger LOG = LoggerFactory.getLogger(BundleSets.class);
 
     /**
@@ -131,6 +134,15 @@ final class BundleSets {
             synchronized (this) {
                 look = looks.get(file);
             }
+            if (file.contains(SEPARATOR)) {
+                if (look == null || !look.digest().equals(digest)) {
+                    synchronized (this) {
+                        looks.put(file, refused(file, digest, "'" + SEPARATOR + "' in a set's name is kept for the"
+                                + " names of its bundles; rename it", Instant.now()));
+                    }
+                }
+                continue;
+            }
             if (look == null || !look.digest().equals(digest)
                     || look.refusal() != null && look.modules() != null && !look.others().equals(others)) {
                 look = look(file, set.getValue(), digest, others);
@@ -155,7 +167,16 @@ final class BundleSets {
         Map<String, Path> modules = new LinkedHashMap<>();
         Map<String, String> digests = new LinkedHashMap<>();
         try {
-            List<String> lines = Files.readAllLines(path);
+            if (Files.size(path) > MAX_FILE_BYTES) {
+                return refused(file, digest, "it is larger than " + MAX_FILE_BYTES / 1024 + " KiB: no list of"
+                        + " coordinates", now);
+            }
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(path);
+            } catch (CharacterCodingException e) {
+                return refused(file, digest, "it is not UTF-8 text", now);
+            }
             String prefix = file.substring(0, file.length() - SUFFIX.length()) + SEPARATOR;
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i).replaceFirst("#.*", "").strip();

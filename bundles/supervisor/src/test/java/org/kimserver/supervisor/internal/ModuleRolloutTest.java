@@ -278,6 +278,19 @@ public class ModuleRolloutTest {
         await(() -> rollout.outcome("tools.bundles", absent) != null, 10_000);
         assertEquals("refused: mvn:org.example/nowhere/1.0.0: not in the local repository " + repository()
                 + " (no maven_repositories configured)", rollout.outcome("tools.bundles", absent));
+        Files.write(set, new byte[] {'m', 'v', 'n', ':', (byte) 0xff, (byte) 0xfe});
+        String binary = DeployJar.digest(set);
+        await(() -> rollout.outcome("tools.bundles", binary) != null, 10_000);
+        assertEquals("refused: it is not UTF-8 text", rollout.outcome("tools.bundles", binary));
+        Files.write(set, new byte[(int) BundleSets.MAX_FILE_BYTES + 1]);
+        String big = DeployJar.digest(set);
+        await(() -> rollout.outcome("tools.bundles", big) != null, 10_000);
+        assertEquals("refused: it is larger than 64 KiB: no list of coordinates", rollout.outcome("tools.bundles", big));
+        Path misnamed = Files.writeString(deploy.resolve("a~b.bundles"), "mvn:org.example/app/1.0.0\n");
+        String named = DeployJar.digest(misnamed);
+        await(() -> rollout.outcome("a~b.bundles", named) != null, 10_000);
+        assertEquals("refused: '~' in a set's name is kept for the names of its bundles; rename it",
+                rollout.outcome("a~b.bundles", named));
         assertEquals(Map.of(), deployed(1));
     }
 
