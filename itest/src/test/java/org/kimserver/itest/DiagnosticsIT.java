@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
 import org.junit.Test;
@@ -131,7 +133,10 @@ public class DiagnosticsIT {
         assertEquals("M0", info.processTag());
         assertEquals(ProcessHandle.current().pid(), info.pid());
         assertTrue(info.gateAddress(), info.gateAddress().startsWith("127.0.0.1:"));
-        assertEquals("127.0.0.1:3344", info.nodeAddress());
+        Matcher nodePort = Pattern.compile("\"node_port\": (\\d+)")
+                .matcher(Files.readString(home().resolve("etc/kimserver.json")));
+        assertTrue(nodePort.find());
+        assertEquals("127.0.0.1:" + nodePort.group(1), info.nodeAddress());
         assertTrue(info.bundles() > 20);
         assertTrue(info.components() > 5);
     }
